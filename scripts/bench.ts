@@ -1,0 +1,21 @@
+// `npm run bench [-- NAME…]`: runs the benchmarks and prints their figures.
+// Numbers live here, not in tests, so the test suite stays deterministic.
+import { benchStartup } from './bench/startup.js';
+
+const benches: Record<string, () => Promise<void>> = {
+  startup: benchStartup,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in benches)) {
+    process.stderr.write(`unknown benchmark ${name}; have: ${Object.keys(benches).join(', ')}\n`);
+    process.exit(2);
+  }
+}
+process.stdout.write(`camera-agent benchmarks on ${process.arch}, Node ${process.version}\n`);
+for (const [name, run] of Object.entries(benches)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  process.stdout.write(`\n== ${name}\n`);
+  await run();
+}

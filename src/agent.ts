@@ -1,0 +1,139 @@
+import { EventBus } from './core/bus.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Service } from './core/service.js';
+import type { LiveConfig } from './config/live-config.js';
+import type { AgentConfig } from './config/schema.js';
+import { createHal } from './hal/index.js';
+import { defaultEvdevLayout, type HalConfig } from './hal/config.js';
+import type { Hal } from './hal/types.js';
+import { FrameSource } from './media/frame-source.js';
+import { DeviceLifecycle } from './lifecycle/device-lifecycle.js';
+import { Indicator } from './lifecycle/indicator.js';
+import type { Logging } from './log/logger.js';
+import type { Notifier } from './system/sd-notify.js';
+import { Watchdog, eventLoopLagProbe } from './system/watchdog.js';
+
+export interface AgentDeps {
+  config: LiveConfig;
+  logging: Logging;
+  bus?: EventBus;
+  clock?: Clock;
+  notifier: Notifier;
+  /** Watchdog interval systemd asked for; null = no watchdog. */
+  watchdogIntervalMs: number | null;
+  /** Build the hardware interface; tests and the demo may hand in their own. */
+  hal?: Hal;
+}
+
+/** Time each service gets to stop before the agent moves on; all must fit systemd's 5 s. */
+const STOP_TIMEOUT_MS = 1500;
+
+/**
+ * The composition root: builds every feature service with its
+ * dependencies, starts them in order and stops them in reverse. Nothing
+ * else in the agent constructs services.
+ */
+export class Agent {
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly hal: Hal;
+  readonly lifecycle: DeviceLifecycle;
+  /** The analysis video; null until an input is configured or discovered. */
+  readonly video: FrameSource | null;
+  #services: Service[] = [];
+  #started: Service[] = [];
+
+  constructor(private readonly deps: AgentDeps) {
+    this.bus = deps.bus ?? new EventBus();
+    this.clock = deps.clock ?? systemClock;
+    const cfg = deps.config.current;
+    const logger = deps.logging.logger;
+    this.hal = deps.hal ?? createHal(halConfig(cfg), { logger: logger.child({ svc: 'hal' }), clock: this.clock });
+    this.lifecycle = new DeviceLifecycle({
+      bus: this.bus,
+      hal: this.hal,
+      clock: this.clock,
+      logger: logger.child({ svc: 'lifecycle' }),
+      dataDir: cfg.data.dir,
+    });
+    const indicator = new Indicator({
+      bus: this.bus,
+      hal: this.hal,
+      logger: logger.child({ svc: 'indicator' }),
+      language: () => deps.config.current.device.language,
+    });
+    const halService: Service = { name: 'hal', start: () => this.hal.start(), stop: () => this.hal.stop() };
+    this.video = cfg.video.input
+      ? new FrameSource({
+          config: {
+            input: cfg.video.input,
+            loop: cfg.video.loop,
+            width: cfg.video.analysis.width,
+            height: cfg.video.analysis.height,
+            fps: cfg.video.analysis.fps,
+            stallTimeoutMs: cfg.video.stallTimeoutSeconds * 1000,
+          },
+          clock: this.clock,
+          logger: logger.child({ svc: 'video' }),
+        })
+      : null;
+    this.#services = [halService, indicator, this.lifecycle, ...(this.video ? [this.video] : [])];
+    if (deps.watchdogIntervalMs) {
+      this.#services.push(
+        new Watchdog({
+          notifier: deps.notifier,
+          clock: this.clock,
+          logger: logger.child({ svc: 'watchdog' }),
+          intervalMs: deps.watchdogIntervalMs,
+          maxLagMs: () => deps.config.current.watchdog.maxEventLoopLagMs,
+          probe: eventLoopLagProbe(),
+          services: () => this.#started,
+        }),
+      );
+    }
+  }
+
+  get services(): readonly Service[] {
+    return this.#services;
+  }
+
+  /** Start every service in order; if one fails, stop the ones already up and rethrow. */
+  async start(): Promise<void> {
+    for (const service of this.#services) {
+      try {
+        await service.start();
+      } catch (err) {
+        this.deps.logging.logger.error({ err, service: service.name }, 'service failed to start');
+        await this.stop();
+        throw err;
+      }
+      this.#started.push(service);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const logger = this.deps.logging.logger;
+    for (const service of this.#started.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS);
+      });
+      try {
+        const result = await Promise.race([service.stop().then(() => 'stopped' as const), timeout]);
+        if (result === 'timeout') logger.warn({ service: service.name }, 'service did not stop in time');
+      } catch (err) {
+        logger.warn({ err, service: service.name }, 'service failed to stop');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+}
+
+export function halConfig(cfg: AgentConfig): HalConfig {
+  const h = cfg.hal;
+  return {
+    ...h,
+    button: { ...h.button, evdevLayout: h.button.evdevLayout === 'auto' ? defaultEvdevLayout() : h.button.evdevLayout },
+  };
+}

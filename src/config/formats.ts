@@ -1,0 +1,147 @@
+import { isAbsolute } from 'node:path';
+
+/**
+ * Value rules for configuration keys. Each rule is a named convict format
+ * (so convict coerces environment strings through it) and is also called
+ * directly by validate.ts, which reports one error per field instead of
+ * convict's single concatenated message.
+ *
+ * Parameters of a rule (min, max, schemes…) live on the schema node itself,
+ * which convict hands to the format function.
+ */
+export interface RuleParams {
+  min?: number;
+  max?: number;
+  maxLength?: number;
+  pattern?: RegExp;
+  patternDoc?: string;
+  allowEmpty?: boolean;
+  schemes?: readonly string[];
+}
+
+export interface Rule {
+  name: string;
+  /** Returns the broken rule in words, or null when the value is fine. */
+  check(value: unknown, params: RuleParams): string | null;
+  /** Turn an environment-variable string into the rule's type. */
+  coerce(raw: string): unknown;
+  /** The rule in words, for docs/config.md. */
+  describe(params: RuleParams): string;
+}
+
+const integer: Rule = {
+  name: 'ca-int',
+  check(v, p) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) return 'must be an integer';
+    if (p.min !== undefined && v < p.min) return `must be ≥ ${p.min}`;
+    if (p.max !== undefined && v > p.max) return `must be ≤ ${p.max}`;
+    return null;
+  },
+  coerce: (raw) => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw),
+  describe: (p) => `integer ${p.min ?? '-∞'} … ${p.max ?? '∞'}`,
+};
+
+const number: Rule = {
+  name: 'ca-number',
+  check(v, p) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a number';
+    if (p.min !== undefined && v < p.min) return `must be ≥ ${p.min}`;
+    if (p.max !== undefined && v > p.max) return `must be ≤ ${p.max}`;
+    return null;
+  },
+  coerce: (raw) => (raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw),
+  describe: (p) => `number ${p.min ?? '-∞'} … ${p.max ?? '∞'}`,
+};
+
+const boolean: Rule = {
+  name: 'ca-bool',
+  check: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
+  coerce(raw) {
+    const s = raw.trim().toLowerCase();
+    if (s === 'true' || s === '1') return true;
+    if (s === 'false' || s === '0') return false;
+    return raw;
+  },
+  describe: () => 'true | false',
+};
+
+const string: Rule = {
+  name: 'ca-string',
+  check(v, p) {
+    if (typeof v !== 'string') return 'must be a string';
+    if (!p.allowEmpty && v.length === 0) return 'must not be empty';
+    if (p.maxLength !== undefined && v.length > p.maxLength) return `must be at most ${p.maxLength} characters`;
+    // Control characters in config values end up in logs, file names and
+    // child-process arguments; none of our keys has a use for them.
+    if (/[\u0000-\u001f\u007f]/.test(v)) return 'must not contain control characters';
+    if (p.pattern && v.length > 0 && !p.pattern.test(v)) return `must match ${p.patternDoc ?? p.pattern.source}`;
+    return null;
+  },
+  coerce: (raw) => raw,
+  describe: (p) =>
+    `string${p.maxLength !== undefined ? ` ≤ ${p.maxLength} chars` : ''}${p.allowEmpty ? ', may be empty' : ''}${
+      p.patternDoc ? `, ${p.patternDoc}` : ''
+    }`,
+};
+
+const path: Rule = {
+  name: 'ca-path',
+  check(v, p) {
+    if (typeof v !== 'string') return 'must be a string';
+    if (v === '' && p.allowEmpty) return null;
+    if (!isAbsolute(v)) return 'must be an absolute path';
+    if (v.length > 4096) return 'must be at most 4096 characters';
+    if (/[\u0000-\u001f\u007f]/.test(v)) return 'must not contain control characters';
+    return null;
+  },
+  coerce: (raw) => raw,
+  describe: (p) => `absolute path${p.allowEmpty ? ' or empty' : ''}`,
+};
+
+const timezone: Rule = {
+  name: 'ca-timezone',
+  check(v) {
+    if (typeof v !== 'string' || v.length === 0) return 'must be an IANA time zone name';
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: v });
+      return null;
+    } catch {
+      return 'must be an IANA time zone name such as Europe/Berlin';
+    }
+  },
+  coerce: (raw) => raw,
+  describe: () => 'IANA time zone name (e.g. Europe/Berlin)',
+};
+
+/** Any ffmpeg input: a URL with one of the allowed schemes, an absolute file path or a lavfi graph. */
+const mediaInput: Rule = {
+  name: 'ca-media-input',
+  check(v, p) {
+    if (typeof v !== 'string') return 'must be a string';
+    if (v === '') return p.allowEmpty ? null : 'must not be empty';
+    if (v.length > 2048) return 'must be at most 2048 characters';
+    if (/[\u0000-\u001f\u007f]/.test(v)) return 'must not contain control characters';
+    if (v.startsWith('lavfi:') || isAbsolute(v)) return null;
+    const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v);
+    const schemes = p.schemes ?? [];
+    if (!m || !schemes.includes(m[1]!.toLowerCase())) {
+      return `must be an absolute file path, lavfi:<graph> or a ${schemes.join('/')} URL`;
+    }
+    return null;
+  },
+  coerce: (raw) => raw,
+  describe: (p) => `absolute file path, \`lavfi:<graph>\` or a ${(p.schemes ?? []).join('/')} URL${p.allowEmpty ? ', or empty' : ''}`,
+};
+
+export const rules: readonly Rule[] = [integer, number, boolean, string, path, timezone, mediaInput];
+
+const byName = new Map(rules.map((r) => [r.name, r]));
+
+export function ruleNamed(name: string): Rule | undefined {
+  return byName.get(name);
+}
+
+/** Rule for enumerated values (schema `format: [...]`). */
+export function checkEnum(value: unknown, allowed: readonly unknown[]): string | null {
+  return allowed.includes(value) ? null : `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+}

@@ -1,0 +1,105 @@
+import type { EventBus } from '../core/bus.js';
+import { settings, settingAt, type AgentConfig } from './schema.js';
+import { getPath, mergeLayers, setPath, type Layer, type LoadedConfig } from './load.js';
+import { validateLayer, type FieldError } from './validate.js';
+import type { RuntimeConfigStore } from './runtime-store.js';
+import type { SecretRegistry } from '../log/secret-registry.js';
+import { secretValues } from './secret-values.js';
+
+/** What a runtime change did; the API and MQTT replies are built from this. */
+export interface ChangeResult {
+  /** Keys whose effective value changed now. */
+  applied: string[];
+  /** Keys stored but in force only after a restart. */
+  restartRequired: string[];
+  /** Keys stored but overridden by the environment or --config, so not in force. */
+  pinned: string[];
+  /** Field errors; when non-empty nothing was changed (all or nothing). */
+  rejected: FieldError[];
+}
+
+export type ChangeSource = 'cloud' | 'api' | 'cli';
+
+/**
+ * The configuration in force, and the one way to change it at run time:
+ * validate the patch, build the whole resulting config, persist it
+ * atomically, and only then make it current and announce it. Changes are
+ * serialised so two writers cannot interleave.
+ */
+export class LiveConfig {
+  #layers: Layer[];
+  #config: AgentConfig;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    loaded: LoadedConfig,
+    private readonly store: RuntimeConfigStore,
+    private readonly bus: EventBus,
+    private readonly secrets?: SecretRegistry,
+  ) {
+    this.#layers = loaded.layers;
+    this.#config = loaded.config;
+  }
+
+  get current(): AgentConfig {
+    return this.#config;
+  }
+
+  get layers(): readonly Layer[] {
+    return this.#layers;
+  }
+
+  change(patch: unknown, source: ChangeSource): Promise<ChangeResult> {
+    const run = this.#queue.then(() => this.#change(patch, source));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #change(patch: unknown, _source: ChangeSource): Promise<ChangeResult> {
+    const result: ChangeResult = { applied: [], restartRequired: [], pinned: [], rejected: [] };
+    const errors = validateLayer(patch, { runtime: true });
+    if (errors.length) return { ...result, rejected: errors };
+    // Known before anything can log it, even if the change fails later on.
+    for (const secret of secretValues(patch)) this.secrets?.add(secret);
+
+    const runtimeIndex = this.#layers.findIndex((l) => l.name === 'runtime');
+    const oldRuntime = this.#layers[runtimeIndex]!;
+    const nextValues = structuredClone(oldRuntime.values);
+    const patched: string[] = [];
+    for (const [path] of settings()) {
+      const v = getPath(patch, path);
+      if (v === undefined) continue;
+      setPath(nextValues, path, v);
+      patched.push(path);
+    }
+    const nextLayers = this.#layers.map((l, i) => (i === runtimeIndex ? { ...l, values: nextValues } : l));
+    let next: AgentConfig;
+    try {
+      next = mergeLayers(nextLayers);
+    } catch (err) {
+      return { ...result, rejected: [{ path: '(config)', shown: '', rule: (err as Error).message, code: 'invalid_value' }] };
+    }
+
+    await this.store.save(nextValues);
+
+    for (const path of patched) {
+      const overriddenBy = this.#layers.slice(runtimeIndex + 1).find((l) => getPath(l.values, path) !== undefined);
+      if (overriddenBy) {
+        result.pinned.push(path);
+        continue;
+      }
+      if (getPath(this.#config, path) === getPath(next, path)) continue;
+      if (settingAt(path)?.restart) result.restartRequired.push(path);
+      else result.applied.push(path);
+    }
+    // Keys that need a restart keep their running value until then, so the
+    // services that read them at start never see a half-switched config.
+    for (const path of result.restartRequired) setPath(next as unknown as Record<string, unknown>, path, getPath(this.#config, path));
+    this.#layers = nextLayers;
+    this.#config = next;
+    if (result.applied.length || result.restartRequired.length) {
+      this.bus.emit('config.changed', { changed: result.applied, restartRequired: result.restartRequired });
+    }
+    return result;
+  }
+}

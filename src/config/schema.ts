@@ -1,0 +1,373 @@
+import type { RuleParams } from './formats.js';
+
+/**
+ * The agent's configuration schema: every key with its doc, rule, default and
+ * environment name. docs/config.md is generated from this file
+ * (scripts/gen-config-docs.ts), so the reference cannot drift from the code.
+ */
+export interface Setting<T = unknown> extends RuleParams {
+  doc: string;
+  /** A rule name from formats.ts, or the list of allowed values. */
+  format: string | readonly T[];
+  default: T;
+  /** Secret: never printed; config show, check and logs mask it. */
+  sensitive?: boolean;
+  /** How a sensitive value is shown; default: fully redacted. */
+  mask?: 'url-credentials';
+  /** A change takes effect only after the agent restarts. */
+  restart?: boolean;
+  /**
+   * Set only by the firmware image, the factory partition, the environment
+   * or --config, never by a runtime change (cloud or technician): these keys
+   * say where the runtime file itself lives, or what the hardware is.
+   */
+  bootOnly?: boolean;
+  /** Environment variable; derived from the key path (CAMERA_AGENT_A_B_C). */
+  env?: string;
+}
+
+export interface SchemaTree {
+  [key: string]: Setting | SchemaTree;
+}
+
+function setting<T>(s: Setting<T>): Setting<T> {
+  return s;
+}
+
+/** Current version of the configuration layout; see migrations.ts. */
+export const CONFIG_VERSION = 1;
+
+export const LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'pt', 'nl', 'pl', 'zh', 'ja'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+export const schema = {
+  configVersion: setting<number>({
+    doc: 'Layout version of this configuration; older files are migrated at start.',
+    format: 'ca-int',
+    min: 1,
+    max: CONFIG_VERSION,
+    default: CONFIG_VERSION,
+    bootOnly: true,
+  }),
+  device: {
+    language: setting<Language>({
+      doc: "Language of spoken prompts; follows the account's language preference.",
+      format: LANGUAGES,
+      default: 'en',
+    }),
+    timezone: setting<string>({
+      doc: 'Time zone for timestamps shown to people (snapshot overlay, console).',
+      format: 'ca-timezone',
+      default: 'UTC',
+    }),
+  },
+  data: {
+    dir: setting<string>({
+      doc: 'Writable state: runtime config, device state, spools. On the camera a flash partition.',
+      format: 'ca-path',
+      default: '/var/lib/camera-agent',
+      bootOnly: true,
+      restart: true,
+    }),
+  },
+  identity: {
+    dir: setting<string>({
+      doc: 'Read-only factory partition with identity.json, keys and an optional per-unit config.json.',
+      format: 'ca-path',
+      default: '/factory',
+      bootOnly: true,
+      restart: true,
+    }),
+  },
+  hal: {
+    mode: setting<'sim' | 'linux'>({
+      doc: 'Hardware implementation: `linux` drives sysfs/gpiod/ALSA, `sim` prints what the hardware would do.',
+      format: ['sim', 'linux'],
+      default: 'sim',
+      restart: true,
+      bootOnly: true,
+    }),
+    sysRoot: setting<string>({
+      doc: 'Prefix for /sys, /proc, /dev and /etc paths read by the linux HAL (a stand-in tree in tests).',
+      format: 'ca-path',
+      default: '/',
+      bootOnly: true,
+      restart: true,
+    }),
+    led: {
+      blue: setting<string>({
+        doc: 'sysfs LED name (under /sys/class/leds) of the blue status LED; empty when absent.',
+        format: 'ca-string',
+        allowEmpty: true,
+        maxLength: 64,
+        pattern: /^[A-Za-z0-9_.:-]+$/,
+        patternDoc: 'a LED class name',
+        default: 'blue:status',
+        restart: true,
+      }),
+      red: setting<string>({
+        doc: 'sysfs LED name of the red status LED; empty when absent.',
+        format: 'ca-string',
+        allowEmpty: true,
+        maxLength: 64,
+        pattern: /^[A-Za-z0-9_.:-]+$/,
+        patternDoc: 'a LED class name',
+        default: 'red:status',
+        restart: true,
+      }),
+    },
+    button: {
+      source: setting<'evdev' | 'gpiod' | 'none'>({
+        doc: 'Where reset-button edges come from: a gpio-keys input device, libgpiod `gpiomon`, or none.',
+        format: ['evdev', 'gpiod', 'none'],
+        default: 'evdev',
+        restart: true,
+      }),
+      evdevPath: setting<string>({
+        doc: 'Input device of the gpio-keys driver.',
+        format: 'ca-path',
+        default: '/dev/input/event0',
+        restart: true,
+      }),
+      evdevKeyCode: setting<number>({
+        doc: 'Key code the button reports (408 = KEY_RESTART).',
+        format: 'ca-int',
+        min: 0,
+        max: 767,
+        default: 408,
+        restart: true,
+      }),
+      evdevLayout: setting<'auto' | '64' | '32'>({
+        doc: 'struct input_event layout: 64-bit (24 bytes) or 32-bit (16 bytes) time fields; auto follows the CPU.',
+        format: ['auto', '64', '32'],
+        default: 'auto',
+        restart: true,
+      }),
+      gpioChip: setting<string>({
+        doc: 'GPIO chip for `gpiomon` (source gpiod).',
+        format: 'ca-string',
+        maxLength: 64,
+        pattern: /^[A-Za-z0-9_.-]+$/,
+        patternDoc: 'a gpiochip name',
+        default: 'gpiochip0',
+        restart: true,
+      }),
+      gpioLine: setting<number>({
+        doc: 'GPIO line offset of the button (source gpiod).',
+        format: 'ca-int',
+        min: 0,
+        max: 1023,
+        default: 0,
+        restart: true,
+      }),
+      activeLow: setting<boolean>({
+        doc: 'The button pulls the line low when pressed.',
+        format: 'ca-bool',
+        default: true,
+        restart: true,
+      }),
+    },
+    speaker: {
+      alsaDevice: setting<string>({
+        doc: 'ALSA PCM that plays prompts (aplay -D).',
+        format: 'ca-string',
+        maxLength: 128,
+        pattern: /^[A-Za-z0-9_:,.=-]+$/,
+        patternDoc: 'an ALSA device name',
+        default: 'default',
+        restart: true,
+      }),
+      promptsDir: setting<string>({
+        doc: 'Folder with one sub-folder per language holding <prompt>.wav files.',
+        format: 'ca-path',
+        default: '/usr/share/camera-agent/prompts',
+        restart: true,
+      }),
+    },
+    shutter: {
+      gpioValuePath: setting<string>({
+        doc: 'sysfs GPIO value file of the privacy shutter switch; empty when the model has none.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      activeLow: setting<boolean>({
+        doc: 'The shutter line reads 0 when the shutter is closed.',
+        format: 'ca-bool',
+        default: false,
+        restart: true,
+      }),
+    },
+    facts: {
+      netInterface: setting<string>({
+        doc: 'Network interface whose MAC address identifies the camera.',
+        format: 'ca-string',
+        maxLength: 15,
+        pattern: /^[A-Za-z0-9_.-]+$/,
+        patternDoc: 'an interface name',
+        default: 'wlan0',
+        restart: true,
+      }),
+      firmwareVersionFile: setting<string>({
+        doc: 'File holding the firmware version; empty to read VERSION_ID from /etc/os-release.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+    },
+    sim: {
+      buttonFile: setting<string>({
+        doc: 'Simulated HAL: file the agent watches for button presses (lines `press <ms>`); empty = none.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      shutterFile: setting<string>({
+        doc: 'Simulated HAL: file holding `open` or `closed` for the privacy shutter; empty = always open.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      serial: setting<string>({
+        doc: 'Simulated HAL: serial number reported by the simulated board.',
+        format: 'ca-string',
+        maxLength: 32,
+        pattern: /^[A-Z0-9-]+$/,
+        patternDoc: 'upper-case letters, digits and -',
+        default: 'SIM0000001',
+      }),
+      mac: setting<string>({
+        doc: 'Simulated HAL: MAC address of the simulated Wi-Fi interface.',
+        format: 'ca-string',
+        pattern: /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/,
+        patternDoc: 'lower-case aa:bb:cc:dd:ee:ff',
+        default: '02:00:00:00:00:01',
+      }),
+      firmwareVersion: setting<string>({
+        doc: 'Simulated HAL: firmware version of the simulated image.',
+        format: 'ca-string',
+        maxLength: 32,
+        default: '0.0.0-sim',
+      }),
+    },
+  },
+  video: {
+    input: setting<string>({
+      doc:
+        'Analysis input for ffmpeg, used instead of the ONVIF sub-stream when set: an rtsp(s)/http(s) URL, ' +
+        'an absolute file path (read in real time) or `lavfi:<filtergraph>`. Credentials in the URL are masked wherever shown.',
+      format: 'ca-media-input',
+      schemes: ['rtsp', 'rtsps', 'http', 'https', 'rtmp', 'srt', 'udp'],
+      allowEmpty: true,
+      default: '',
+      sensitive: true,
+      mask: 'url-credentials',
+      restart: true,
+    }),
+    loop: setting<boolean>({
+      doc: 'Loop a file input at its end (a camera never runs out of video).',
+      format: 'ca-bool',
+      default: true,
+      restart: true,
+    }),
+    analysis: {
+      width: setting<number>({
+        doc: 'Width in pixels of the grayscale frames the agent analyses.',
+        format: 'ca-int',
+        min: 64,
+        max: 1280,
+        default: 320,
+      restart: true,
+      }),
+      height: setting<number>({
+        doc: 'Height in pixels of the analysed frames (100–180 keeps motion detection under 1 ms per frame).',
+        format: 'ca-int',
+        min: 48,
+        max: 720,
+        default: 180,
+      restart: true,
+      }),
+      fps: setting<number>({
+        doc: 'Analysed frames per second.',
+        format: 'ca-int',
+        min: 1,
+        max: 30,
+        default: 5,
+      restart: true,
+      }),
+    },
+    stallTimeoutSeconds: setting<number>({
+      doc: 'Restart ffmpeg when no frame arrived for this long.',
+      format: 'ca-int',
+      min: 2,
+      max: 300,
+      default: 10,
+      restart: true,
+    }),
+  },
+  log: {
+    level: setting<(typeof LOG_LEVELS)[number]>({
+      doc: 'Lowest level written to stdout (journald).',
+      format: LOG_LEVELS,
+      default: 'info',
+    }),
+    ringLines: setting<number>({
+      doc: 'Recent log lines kept in memory (redacted) for diagnostics and log upload.',
+      format: 'ca-int',
+      min: 100,
+      max: 20000,
+      default: 2000,
+      restart: true,
+    }),
+  },
+  watchdog: {
+    maxEventLoopLagMs: setting<number>({
+      doc: 'The systemd watchdog is fed only while event-loop lag stays below this.',
+      format: 'ca-int',
+      min: 50,
+      max: 60000,
+      default: 2000,
+    }),
+  },
+} satisfies SchemaTree;
+
+type ValueTree<T> = {
+  [K in keyof T]: T[K] extends Setting<infer V> ? V : ValueTree<T[K]>;
+};
+
+/** The effective configuration, typed from the schema. */
+export type AgentConfig = ValueTree<typeof schema>;
+
+export function isSetting(node: Setting | SchemaTree): node is Setting {
+  return Object.prototype.hasOwnProperty.call(node, 'default') && Object.prototype.hasOwnProperty.call(node, 'doc');
+}
+
+/** Every setting with its dotted path, in schema order. */
+export function settings(tree: SchemaTree = schema, prefix = ''): Array<[string, Setting]> {
+  const out: Array<[string, Setting]> = [];
+  for (const [key, node] of Object.entries(tree)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isSetting(node)) out.push([path, node]);
+    else out.push(...settings(node, path));
+  }
+  return out;
+}
+
+export function envName(path: string): string {
+  return `CAMERA_AGENT_${path.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()}`;
+}
+
+export function settingAt(path: string): Setting | undefined {
+  let node: Setting | SchemaTree | undefined = schema;
+  for (const part of path.split('.')) {
+    if (!node || isSetting(node) || !Object.prototype.hasOwnProperty.call(node, part)) return undefined;
+    node = node[part];
+  }
+  return node && isSetting(node) ? node : undefined;
+}

@@ -1,0 +1,119 @@
+import { mkdir, writeFile, appendFile } from 'node:fs/promises';
+import { resolve, join } from 'node:path';
+import { startAgent, type RunningAgent } from '../cli/run-command.js';
+import type { Io } from '../cli/config-commands.js';
+import { agentVersion } from '../cli/version.js';
+import { DemoConsole } from './demo-console.js';
+import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
+
+/**
+ * A simulated camera: a grey room with a person-sized block walking across,
+ * made by ffmpeg's lavfi sources so nobody has to trust a video file.
+ */
+export const DEMO_FEED =
+  'lavfi:color=c=0x404040:s=640x360:r=10[bg];color=c=0xd0d0d0:s=60x140:r=10[p];[bg][p]overlay=x=mod(t*90\\,700)-60:y=150:shortest=1';
+
+export interface DemoOptions {
+  out?: string;
+}
+
+/** `camera-agent demo`: the agent on simulated hardware, with a stand-in cloud, until Ctrl-C. */
+export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
+  const out = resolve(opts.out ?? 'demo-output');
+  const dirs = { data: join(out, 'data'), factory: join(out, 'factory') };
+  await mkdir(dirs.data, { recursive: true });
+  await mkdir(dirs.factory, { recursive: true });
+  const buttonFile = join(out, 'button');
+  const shutterFile = join(out, 'shutter');
+  await writeFile(buttonFile, '');
+  await writeFile(shutterFile, 'open\n');
+  const configFile = join(out, 'demo-config.json');
+  await writeFile(
+    configFile,
+    `${JSON.stringify(
+      {
+        data: { dir: dirs.data },
+        identity: { dir: dirs.factory },
+        hal: { mode: 'sim', sim: { buttonFile, shutterFile } },
+        video: { input: DEMO_FEED },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+
+  const console = new DemoConsole(join(out, 'agent.log'), io.out);
+  let cloud: StandInCloud;
+  try {
+    cloud = await startStandInCloud();
+  } catch (err) {
+    io.err(`demo: ${(err as Error).message}`);
+    return 1;
+  }
+  cloud.onPublish((topic, payload) => console.say(`☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`));
+
+  io.out(banner({ out, cloud: cloud.url, configFile, buttonFile, shutterFile }));
+  let running: RunningAgent;
+  try {
+    running = await startAgent({ sources: { systemFile: configFile, env: {} }, output: console });
+  } catch (err) {
+    io.err(`demo: the agent did not start: ${(err as Error).message}`);
+    await cloud.close();
+    return 1;
+  }
+
+  let frames = 0;
+  running.agent.video?.on('frame', () => frames++);
+  const stats = setInterval(() => {
+    console.say(`🎥 camera feed: ${frames} frames in the last 10 s (${running.agent.video?.stats().state ?? 'off'})`);
+    frames = 0;
+  }, 10_000);
+
+  // A short tour of what a user can do with the camera's own controls.
+  const tour: Array<[number, string, () => Promise<void>]> = [
+    [4000, 'closing the privacy shutter', () => writeFile(shutterFile, 'closed\n')],
+    [8000, 'opening the privacy shutter', () => writeFile(shutterFile, 'open\n')],
+    [10000, 'holding the reset button for 6 s (reset to provisioning)', () => appendFile(buttonFile, 'press 6000\n')],
+  ];
+  const timers = tour.map(([at, what, act]) =>
+    setTimeout(() => {
+      console.say(`👉 demo: ${what}`);
+      act().catch((err: unknown) => console.say(`demo step failed: ${(err as Error).message}`));
+    }, at),
+  );
+
+  return new Promise<number>((done) => {
+    const finish = async () => {
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      clearInterval(stats);
+      timers.forEach(clearTimeout);
+      console.say('stopping (Ctrl-C)…');
+      await running.stop();
+      await cloud.close();
+      console.say(`stopped. Logs: ${join(out, 'agent.log')}`);
+      await console.close();
+      done(0);
+    };
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+  });
+}
+
+function banner(b: { out: string; cloud: string; configFile: string; buttonFile: string; shutterFile: string }): string {
+  return [
+    '',
+    `┌─ camera-agent ${agentVersion()} demo ─────────────────────────────────────────`,
+    '│ hardware      simulated (LED and voice prompts are printed below)',
+    `│ camera feed   ffmpeg lavfi: a person-sized block walking across a grey room`,
+    `│ stand-in cloud ${b.cloud} (embedded MQTT broker)`,
+    `│ output        ${b.out}`,
+    `│ config        ${b.configFile}`,
+    `│ try           echo "press 200" >> ${b.buttonFile}     (short press)`,
+    `│               echo "press 6000" >> ${b.buttonFile}    (reset to provisioning)`,
+    `│               echo closed > ${b.shutterFile}          (privacy shutter)`,
+    '│ stop          Ctrl-C',
+    '└──────────────────────────────────────────────────────────────────────',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * The one place the linux HAL starts programs (aplay, gpiomon). Always an
+ * argv array, never a shell, so no configured value can inject commands.
+ */
+
+export interface ProgramExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawnError: NodeJS.ErrnoException | null;
+  /** Last lines of stderr, for the log; programs here never print secrets. */
+  stderrTail: string;
+}
+
+export interface RunningProgram {
+  readonly pid: number | undefined;
+  readonly exited: Promise<ProgramExit>;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process is reaped. */
+  stop(graceMs?: number): Promise<ProgramExit>;
+}
+
+const STDERR_TAIL_CHARS = 2000;
+
+export function startProgram(
+  command: string,
+  args: readonly string[],
+  options: { onStdout?: (chunk: Buffer) => void; env?: NodeJS.ProcessEnv } = {},
+): RunningProgram {
+  const child = spawn(command, args, {
+    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe'],
+    env: options.env ?? process.env,
+    shell: false,
+  });
+  let stderr = '';
+  let spawnError: NodeJS.ErrnoException | null = null;
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-STDERR_TAIL_CHARS);
+  });
+  if (options.onStdout) child.stdout?.on('data', options.onStdout);
+
+  const exited = new Promise<ProgramExit>((resolve) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      spawnError = err;
+      // A failed spawn emits 'error' and no 'exit'; 'close' follows in current Node, but don't rely on it.
+      if (child.pid === undefined) resolve({ code: null, signal: null, spawnError, stderrTail: stderr.trim() });
+    });
+    // 'close' (not 'exit') so stdout has been fully delivered before we report the end.
+    child.on('close', (code, signal) => resolve({ code, signal, spawnError, stderrTail: stderr.trim() }));
+  });
+
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+
+  return {
+    pid: child.pid,
+    exited,
+    async stop(graceMs = 2000): Promise<ProgramExit> {
+      if (done) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The hardware interface: everything the agent needs from the board that a
+ * development machine lacks. Each part has a production implementation for
+ * Linux (sysfs, gpiod, ALSA, /proc) and a simulated one; `hal.mode` picks.
+ */
+
+/** What the status LED is telling the user. Patterns are defined in led-patterns.ts. */
+export type LedPattern = 'off' | 'provisioning' | 'joining' | 'online' | 'error' | 'identify' | 'privacy';
+
+export interface StatusLed {
+  show(pattern: LedPattern): Promise<void>;
+  current(): LedPattern;
+}
+
+/**
+ * What a press of the reset button means, by how long it was held:
+ * short (< 5 s), reset to provisioning (5–15 s), factory reset (≥ 15 s).
+ */
+export type ButtonGesture = 'short' | 'reset-provisioning' | 'factory-reset';
+
+export interface ResetButton {
+  /** Listen for completed gestures; returns the unsubscribe function. */
+  onGesture(listener: (gesture: ButtonGesture, heldMs: number) => void): () => void;
+}
+
+/** Spoken prompts the camera plays; one audio file per prompt and language. */
+export type PromptId =
+  | 'waiting-for-wifi'
+  | 'qr-read'
+  | 'connecting'
+  | 'connected'
+  | 'wrong-password'
+  | 'network-not-found'
+  | 'connection-failed'
+  | 'binding-failed'
+  | 'bound'
+  | 'reset-provisioning'
+  | 'factory-reset'
+  | 'identify';
+
+export interface Speaker {
+  /** Play one prompt to the end; falls back to English when the language has no file. */
+  playPrompt(id: PromptId, language: string): Promise<void>;
+}
+
+export interface PrivacyShutter {
+  isClosed(): Promise<boolean>;
+  onChange(listener: (closed: boolean) => void): () => void;
+}
+
+export interface SystemFactsSnapshot {
+  serial: string | null;
+  mac: string | null;
+  firmwareVersion: string | null;
+  uptimeSeconds: number;
+  /** SoC temperature in °C, null where the board has no sensor. */
+  temperatureC: number | null;
+}
+
+export interface SystemFacts {
+  read(): Promise<SystemFactsSnapshot>;
+}
+
+export interface Hal {
+  readonly mode: 'sim' | 'linux';
+  readonly led: StatusLed;
+  readonly button: ResetButton;
+  readonly speaker: Speaker;
+  readonly shutter: PrivacyShutter;
+  readonly facts: SystemFacts;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin/camera-agent.js');
+
+/** Integration tests run the compiled agent, as systemd would; refuse a stale build. */
+export function assertBuilt(): void {
+  const built = statSync(join(ROOT, 'dist/cli.js'), { throwIfNoEntry: false });
+  if (!built) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  const newest = newestMtime(join(ROOT, 'src'));
+  if (newest > built.mtimeMs + 1000) throw new Error('dist/ is older than src/: run `npm run build` (npm test does)');
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export interface Daemon {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when a stdout JSON line with this msg appears. */
+  waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startDaemon(t: Test, args: string[], env: Record<string, string> = {}): Daemon {
+  assertBuilt();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+  });
+  let out = '';
+  let err = '';
+  const listeners: Array<() => void> = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    listeners.forEach((l) => l());
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      resolve({ code, signal });
+      listeners.forEach((l) => l());
+    }),
+  );
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForLog(msg, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of out.split('\n')) {
+            if (!line.startsWith('{')) continue;
+            const rec = JSON.parse(line) as Record<string, unknown>;
+            if (typeof rec.msg === 'string' && (typeof msg === 'string' ? rec.msg === msg : msg.test(rec.msg))) {
+              cleanup();
+              resolve(rec);
+              return;
+            }
+          }
+          if (child.exitCode !== null || child.signalCode !== null) {
+            cleanup();
+            reject(new Error(`daemon exited before logging ${String(msg)}: ${err}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no log ${String(msg)} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          const i = listeners.indexOf(check);
+          if (i >= 0) listeners.splice(i, 1);
+        };
+        listeners.push(check);
+        check();
+      });
+    },
+  };
+}
+
+/** The children of a process, from /proc (to prove nothing is left behind). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
