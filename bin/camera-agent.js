@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the installed agent: runs the compiled CLI from dist/.
-import { main } from '../dist/cli.js';
+// Entry point of the installed agent: runs the bundled CLI from dist/ (npm run build).
+import { main } from '../dist/camera-agent.mjs';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -36,7 +36,7 @@ export async function startAgent(opts: {
   const loaded = await loadConfig(opts.sources);
   const logging = createLogging({ level: loaded.config.log.level, ringLines: loaded.config.log.ringLines, ...(opts.output ? { output: opts.output } : {}) });
   for (const layer of loaded.layers) for (const secret of secretValues(layer.values)) logging.secrets.add(secret);
-  const { logger } = logging;
+  const logger = logging.logger.child({ svc: 'agent' });
   if (loaded.runtime.recovered) {
     const r = loaded.runtime.recovered;
     logger.warn({ reason: r.reason, from: r.from, quarantined: r.quarantined }, 'runtime configuration was unusable and has been replaced');
@@ -90,14 +90,18 @@ export async function runCommand(cliFile: string | undefined, io: Io): Promise<n
     }
     throw err;
   }
-  const { logger } = running.logging;
+  const logger = running.logging.logger.child({ svc: 'agent' });
   exitOnUnhandledErrors(logger);
 
+  // Every timer in the agent is unref'd so tests and the demo can end
+  // cleanly; the daemon itself lives until it is told to stop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
+      clearInterval(keepAlive);
       logger.info({ signal }, 'stopping');
       // systemd's default TimeoutStopSec is longer, but we promise 5 s.
       const hardStop = setTimeout(() => {

@@ -1,4 +1,4 @@
-import { credentialSecrets } from '../media/url-mask.js';
+import { credentialSecrets } from '../log/url-mask.js';
 import { getPath } from './paths.js';
 import { settings } from './schema.js';
 

@@ -85,7 +85,8 @@ export function createLogging(opts: LoggingOptions): Logging {
   const logger = pino(
     {
       level: opts.level,
-      base: { svc: 'agent' },
+      // No pid/hostname: journald records both. Each service's child logger adds `svc`.
+      base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       // sanitize() already turned errors into plain objects; pino's own err
       // serializer would rename their type to "Object".

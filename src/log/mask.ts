@@ -1,4 +1,4 @@
-import { maskUrlCredentials as maskUserinfo } from '../media/url-mask.js';
+import { maskUrlCredentials as maskUserinfo } from './url-mask.js';
 
 /**
  * Masking of personal data wherever it is shown (logs, diagnostics, API

@@ -14,11 +14,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
+import { createRequire } from 'node:module';
+import type FfmpegCommandFactory from 'fluent-ffmpeg';
 import type { Logger } from '../log/logger.js';
 import { buildGrayFrameArgs, toArgv, type GrayFrameSpec } from './ffmpeg-args.js';
 import { MediaError } from './media-error.js';
-import { credentialSecrets, maskUrlCredentials } from './url-mask.js';
+import { credentialSecrets, maskUrlCredentials } from '../log/url-mask.js';
 
 export interface FfmpegExit {
   /** Exit code, or null when ffmpeg was killed by a signal or never started. */
@@ -62,6 +63,16 @@ interface FluentInternals {
   ffmpegProc?: ChildProcess;
 }
 
+/**
+ * fluent-ffmpeg is loaded on first use: a camera whose agent has no
+ * analysis stream configured does not pay its ~9 MB of RSS.
+ */
+let fluent: typeof FfmpegCommandFactory | null = null;
+function loadFluent(): typeof FfmpegCommandFactory {
+  fluent ??= createRequire(import.meta.url)('fluent-ffmpeg') as typeof FfmpegCommandFactory;
+  return fluent;
+}
+
 export function createGrayFrameSpawner(opts: FfmpegAdapterOptions): SpawnGrayFrames {
   return (spec) => spawnGrayFrames(spec, opts);
 }
@@ -85,7 +96,7 @@ export function spawnGrayFrames(spec: GrayFrameSpec, opts: FfmpegAdapterOptions)
     resolveExited = resolve;
   });
 
-  const command = ffmpeg();
+  const command = loadFluent()();
   if (opts.ffmpegPath !== undefined) command.setFfmpegPath(opts.ffmpegPath);
   // Spread, not one array: fluent-ffmpeg splits an array element containing
   // exactly one space into two arguments, but not separate arguments.

@@ -1,7 +1,7 @@
 /**
  * Failure classes of the video pipeline. The code is what an API, MQTT reply
  * or LED pattern maps; the message is for humans and is always built from
- * credential-masked text (see url-mask.ts).
+ * credential-masked text (see log/url-mask.ts).
  */
 export type MediaErrorCode =
   /** ffmpeg could not be found or spawned (missing package, bad path). */

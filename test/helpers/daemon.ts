@@ -9,7 +9,7 @@ export const BIN = join(ROOT, 'bin/camera-agent.js');
 
 /** Integration tests run the compiled agent, as systemd would; refuse a stale build. */
 export function assertBuilt(): void {
-  const built = statSync(join(ROOT, 'dist/cli.js'), { throwIfNoEntry: false });
+  const built = statSync(join(ROOT, 'dist/camera-agent.mjs'), { throwIfNoEntry: false });
   if (!built) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   const newest = newestMtime(join(ROOT, 'src'));
   if (newest > built.mtimeMs + 1000) throw new Error('dist/ is older than src/: run `npm run build` (npm test does)');

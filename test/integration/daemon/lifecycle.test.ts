@@ -88,3 +88,16 @@ t.test('the first boot of a new camera enters provisioning with LED and prompt',
   d.child.kill('SIGTERM');
   await d.exited;
 });
+
+t.test('the daemon stays up with nothing to do until it is told to stop', async (t) => {
+  const { dir, config } = await setup(t, { video: { input: '' } });
+  const sock = await notifySocket(t, dir);
+  const d = startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json'), NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: '2000000' });
+  const ready = await sock.waitFor('READY');
+  // Two watchdog periods prove the process is alive and idle, not exited.
+  const first = await sock.waitFor('WATCHDOG', 5000, ready.at);
+  await sock.waitFor('WATCHDOG', 5000, first.at);
+  t.equal(d.child.exitCode, null, 'still running');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});

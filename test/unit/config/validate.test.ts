@@ -36,8 +36,11 @@ t.test('prototype keys are unknown keys, not prototype pollution', async (t) => 
 });
 
 t.test('runtime changes may not touch boot-only keys', async (t) => {
-  const errors = validateLayer({ data: { dir: '/tmp/x' }, hal: { mode: 'linux' } }, { runtime: true });
-  t.same(errors.map((e) => [e.path, e.code]), [['data.dir', 'not_changeable']]);
+  const errors = validateLayer({ data: { dir: '/tmp/x' }, hal: { mode: 'linux' }, log: { level: 'debug' } }, { runtime: true });
+  t.same(errors.map((e) => [e.path, e.code]), [
+    ['data.dir', 'not_changeable'],
+    ['hal.mode', 'not_changeable'],
+  ]);
 });
 
 t.test('secret values are never shown, url credentials are masked', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { credentialSecrets, maskUrlCredentials } from '../../../src/media/url-mask.js';
+import { credentialSecrets, maskUrlCredentials } from '../../../src/log/url-mask.js';
 
 t.test('userinfo in a URL is replaced, scheme, host, port and path kept', async (t) => {
   t.equal(maskUrlCredentials('rtsp://admin:secret@10.0.0.5:554/live'), 'rtsp://***@10.0.0.5:554/live');
