@@ -86,10 +86,10 @@ export class GestureButton implements ObservableResetButton {
 
   #dispatch(events: ButtonEvent[]): void {
     for (const event of events) {
-      if (event.type === 'stuck') this.#logger.warn({ heldMs: event.heldMs }, 'reset button stuck; ignoring it until released');
+      if (event.type === 'stuck') this.#logger.warn({ heldMs: Math.round(event.heldMs) }, 'reset button stuck; ignoring it until released');
       for (const l of this.#eventListeners) this.#safe(() => l(event));
       if (event.type === 'gesture') {
-        this.#logger.info({ gesture: event.gesture, heldMs: event.heldMs }, 'button gesture');
+        this.#logger.info({ gesture: event.gesture, heldMs: Math.round(event.heldMs) }, 'button gesture');
         for (const l of this.#gestureListeners) this.#safe(() => l(event.gesture, event.heldMs));
       }
     }

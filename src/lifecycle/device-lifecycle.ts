@@ -68,7 +68,9 @@ export class DeviceLifecycle implements Service {
     if (from.bound !== result.next.bound || provisioned(from) !== provisioned(result.next)) {
       await this.#writeFacts({ provisioned: provisioned(result.next), bound: result.next.bound });
     }
-    if (from.state !== result.next.state) {
+    // Re-entering provisioning (button, cloud) restarts the provisioning
+    // window, which the person holding the button must see and hear.
+    if (from.state !== result.next.state || event.type === 'provisioning-started') {
       this.deps.logger.info({ from: from.state, to: result.next.state, reason: result.reason }, 'device state changed');
       this.deps.bus.emit('state.changed', { from: from.state, to: result.next.state, reason: result.reason, at: this.deps.clock.now() });
     }

@@ -20,6 +20,7 @@ export const LED_FOR_STATE: Record<DeviceState, LedPattern> = {
  * came from and why. Pure, so every spoken sentence is testable.
  */
 export function promptFor(from: DeviceState, to: DeviceState, reason: string): PromptId | null {
+  if (to === 'provisioning' && reason.includes('(button)')) return 'reset-provisioning';
   // Leaving privacy resumes what was there; the person already heard it.
   if (from === to || from === 'privacy') return null;
   switch (to) {
@@ -29,7 +30,7 @@ export function promptFor(from: DeviceState, to: DeviceState, reason: string): P
         if (/ap_not_found/.test(reason)) return 'network-not-found';
         return 'connection-failed';
       }
-      return reason.includes('button') ? 'reset-provisioning' : 'waiting-for-wifi';
+      return 'waiting-for-wifi';
     case 'factory-new':
       return 'factory-reset';
     case 'joining':

@@ -4,6 +4,7 @@ import { promptFor, LED_FOR_STATE } from '../../../src/lifecycle/indicator.js';
 t.test('each change a person should hear has its prompt', async (t) => {
   t.equal(promptFor('factory-new', 'provisioning', 'provisioning (first-boot)'), 'waiting-for-wifi');
   t.equal(promptFor('bound', 'provisioning', 'provisioning (button)'), 'reset-provisioning');
+  t.equal(promptFor('provisioning', 'provisioning', 'provisioning (button)'), 'reset-provisioning', 'a 5 s hold while provisioning restarts it audibly');
   t.equal(promptFor('provisioning', 'joining', 'credentials received'), 'connecting');
   t.equal(promptFor('joining', 'online', 'cloud link up'), 'connected');
   t.equal(promptFor('joining', 'bound', 'cloud link up'), 'connected');
