@@ -1,9 +1,11 @@
 // `npm run bench [-- NAME…]`: runs the benchmarks and prints their figures.
 // Numbers live here, not in tests, so the test suite stays deterministic.
 import { benchStartup } from './bench/startup.js';
+import { benchFactory } from './bench/factory.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
+  factory: benchFactory,
 };
 
 const wanted = process.argv.slice(2);

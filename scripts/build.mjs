@@ -14,9 +14,11 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // sharp ships native code; fluent-ffmpeg is loaded lazily; aedes only serves the demo.
-  external: ['sharp', 'fluent-ffmpeg', 'aedes'],
-  define: { AGENT_VERSION: JSON.stringify(pkg.version) },
+  // sharp ships native code; zxing-wasm loads its .wasm file from its own
+  // package folder; fluent-ffmpeg is loaded lazily; aedes only serves the demo.
+  external: ['sharp', 'zxing-wasm', 'fluent-ffmpeg', 'aedes'],
+  // The build time lets the self-test tell a reset RTC (clock before the build) from a sane one.
+  define: { AGENT_VERSION: JSON.stringify(pkg.version), AGENT_BUILD_TIME: JSON.stringify(new Date().toISOString()) },
   // CommonJS dependencies call require() for Node's built-ins.
   banner: { js: "import { createRequire as __agentRequire } from 'node:module'; const require = __agentRequire(import.meta.url);" },
   legalComments: 'none',

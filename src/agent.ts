@@ -8,6 +8,9 @@ import { defaultEvdevLayout, type HalConfig } from './hal/config.js';
 import type { Hal } from './hal/types.js';
 import { FrameSource } from './media/frame-source.js';
 import { DeviceLifecycle } from './lifecycle/device-lifecycle.js';
+import { IdentityService } from './identity/identity-service.js';
+import { PersonalDataService } from './store/personal-data-service.js';
+import { dataLayout } from './storage/data-layout.js';
 import { Indicator } from './lifecycle/indicator.js';
 import type { Logging } from './log/logger.js';
 import type { Notifier } from './system/sd-notify.js';
@@ -38,6 +41,8 @@ export class Agent {
   readonly clock: Clock;
   readonly hal: Hal;
   readonly lifecycle: DeviceLifecycle;
+  readonly identity: IdentityService;
+  readonly personalData: PersonalDataService;
   /** The analysis video; null until an input is configured or discovered. */
   readonly video: FrameSource | null;
   #services: Service[] = [];
@@ -48,13 +53,26 @@ export class Agent {
     this.clock = deps.clock ?? systemClock;
     const cfg = deps.config.current;
     const logger = deps.logging.logger;
-    this.hal = deps.hal ?? createHal(halConfig(cfg), { logger: logger.child({ svc: 'hal' }), clock: this.clock });
+    this.hal = deps.hal ?? createHal(halConfig(cfg), {
+      logger: logger.child({ svc: 'hal' }),
+      clock: this.clock,
+      paths: { dataDir: cfg.data.dir, identityDir: cfg.identity.dir },
+    });
+    const layout = dataLayout(cfg.data.dir);
+    this.identity = new IdentityService({ dir: cfg.identity.dir, clock: this.clock, logger: logger.child({ svc: 'identity' }) });
+    this.personalData = new PersonalDataService({ layout, keys: this.hal.keys, identity: this.identity, logger: logger.child({ svc: 'store' }) });
     this.lifecycle = new DeviceLifecycle({
       bus: this.bus,
       hal: this.hal,
       clock: this.clock,
       logger: logger.child({ svc: 'lifecycle' }),
       dataDir: cfg.data.dir,
+      // Factory reset (and later unbind) erases personal data and the
+      // runtime configuration the user's account set; the identity stays.
+      erasePersonalData: async () => {
+        await this.personalData.erase();
+        await deps.config.resetRuntime();
+      },
     });
     const indicator = new Indicator({
       bus: this.bus,
@@ -77,7 +95,7 @@ export class Agent {
           logger: logger.child({ svc: 'video' }),
         })
       : null;
-    this.#services = [halService, indicator, this.lifecycle, ...(this.video ? [this.video] : [])];
+    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, ...(this.video ? [this.video] : [])];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({

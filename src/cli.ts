@@ -36,6 +36,15 @@ export async function main(argv: string[]): Promise<number> {
         const { demoCommand } = await import('./demo/demo-command.js');
         return await demoCommand({ out: values.out as string | undefined }, io);
       }
+      case 'factory': {
+        // Factory-station and end-of-line tools; loaded only when used.
+        if (second === 'self-test') {
+          const { selfTestCommand } = await import('./selftest/self-test-command.js');
+          return await selfTestCommand(argv.slice(2), io);
+        }
+        const { factoryCommand } = await import('./factory/factory-command.js');
+        return await factoryCommand(argv.slice(1), io);
+      }
       case 'config': {
         if (second === 'check') {
           const { values, positionals } = parse(argv.slice(2), {}, true);

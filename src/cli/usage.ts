@@ -9,6 +9,7 @@ Commands:
   demo                run the agent on simulated hardware with a stand-in cloud
   config check FILE   validate a configuration file
   config show         print the effective configuration, secrets masked
+  factory …           factory station: provision, batch, verify-label, self-test
 
 Options:
   --help, -h          show help for a command

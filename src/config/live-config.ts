@@ -49,6 +49,30 @@ export class LiveConfig {
     return this.#layers;
   }
 
+  /**
+   * Forget every runtime change (the files are already erased by the
+   * personal-data erase): defaults, firmware and factory settings apply
+   * again. Restart-only keys keep their running value until the restart.
+   */
+  resetRuntime(): Promise<void> {
+    const run = this.#queue.then(() => {
+      const i = this.#layers.findIndex((l) => l.name === 'runtime');
+      const next = this.#layers.map((l, j) => (j === i ? { ...l, values: {} } : l));
+      const merged = mergeLayers(next);
+      const changed = settings()
+        .map(([path]) => path)
+        .filter((path) => getPath(merged, path) !== getPath(this.#config, path));
+      const restartRequired = changed.filter((p) => settingAt(p)?.restart);
+      for (const path of restartRequired) setPath(merged as unknown as Record<string, unknown>, path, getPath(this.#config, path));
+      this.#layers = next;
+      this.#config = merged;
+      const applied = changed.filter((p) => !settingAt(p)?.restart);
+      if (changed.length) this.bus.emit('config.changed', { changed: applied, restartRequired });
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   change(patch: unknown, source: ChangeSource): Promise<ChangeResult> {
     const run = this.#queue.then(() => this.#change(patch, source));
     this.#queue = run.catch(() => undefined);

@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dataLayout } from '../storage/data-layout.js';
 import { writeFileAtomic, removeStaleTempFiles } from '../storage/atomic-file.js';
 import { migrate, MigrationError } from './migrations.js';
 import { validateLayer, formatFieldError } from './validate.js';
@@ -11,8 +11,6 @@ import { validateLayer, formatFieldError } from './validate.js';
  * and validated. Both are written atomically, the main file first, so a
  * SIGKILL or power cut at any point leaves at least one valid copy.
  */
-export const RUNTIME_FILE = 'config.json';
-export const LAST_GOOD_FILE = 'config.last-good.json';
 
 export interface RuntimeLoad {
   values: Record<string, unknown>;
@@ -28,11 +26,11 @@ export class RuntimeConfigStore {
   constructor(readonly dir: string) {}
 
   get path(): string {
-    return join(this.dir, RUNTIME_FILE);
+    return dataLayout(this.dir).runtimeConfig;
   }
 
   get lastGoodPath(): string {
-    return join(this.dir, LAST_GOOD_FILE);
+    return dataLayout(this.dir).runtimeConfigLastGood;
   }
 
   async load(): Promise<RuntimeLoad> {

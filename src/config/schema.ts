@@ -186,6 +186,17 @@ export const schema = {
         restart: true,
       }),
     },
+    microphone: {
+      alsaDevice: setting<string>({
+        doc: 'ALSA PCM the microphone is captured from (arecord -D); often the same duplex device as the speaker.',
+        format: 'ca-string',
+        maxLength: 128,
+        pattern: /^[A-Za-z0-9_:,.=-]+$/,
+        patternDoc: 'an ALSA device name',
+        default: 'default',
+        restart: true,
+      }),
+    },
     shutter: {
       gpioValuePath: setting<string>({
         doc: 'sysfs GPIO value file of the privacy shutter switch; empty when the model has none.',

@@ -5,6 +5,7 @@ import type { Io } from '../cli/config-commands.js';
 import { agentVersion } from '../cli/version.js';
 import { DemoConsole } from './demo-console.js';
 import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
+import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
 
 /**
  * A simulated camera: a grey room with a person-sized block walking across,
@@ -20,9 +21,15 @@ export interface DemoOptions {
 /** `camera-agent demo`: the agent on simulated hardware, with a stand-in cloud, until Ctrl-C. */
 export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   const out = resolve(opts.out ?? 'demo-output');
-  const dirs = { data: join(out, 'data'), factory: join(out, 'factory') };
+  const dirs = { data: join(out, 'data') };
   await mkdir(dirs.data, { recursive: true });
-  await mkdir(dirs.factory, { recursive: true });
+  let unit: DemoUnit;
+  try {
+    unit = await ensureDemoUnit(out);
+  } catch (err) {
+    io.err(`demo: could not create the simulated factory identity: ${(err as Error).message}`);
+    return 1;
+  }
   const buttonFile = join(out, 'button');
   const shutterFile = join(out, 'shutter');
   await writeFile(buttonFile, '');
@@ -33,7 +40,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     `${JSON.stringify(
       {
         data: { dir: dirs.data },
-        identity: { dir: dirs.factory },
+        identity: { dir: unit.factoryDir },
         hal: { mode: 'sim', sim: { buttonFile, shutterFile } },
         video: { input: DEMO_FEED },
       },
@@ -52,7 +59,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   }
   cloud.onPublish((topic, payload) => console.say(`☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`));
 
-  io.out(banner({ out, cloud: cloud.url, configFile, buttonFile, shutterFile }));
+  io.out(banner({ out, cloud: cloud.url, configFile, buttonFile, shutterFile, label: unit.labelPng, labelNew: unit.created }));
   let running: RunningAgent;
   try {
     running = await startAgent({ sources: { systemFile: configFile, env: {} }, output: console });
@@ -100,7 +107,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   });
 }
 
-function banner(b: { out: string; cloud: string; configFile: string; buttonFile: string; shutterFile: string }): string {
+function banner(b: { out: string; cloud: string; configFile: string; buttonFile: string; shutterFile: string; label: string; labelNew: boolean }): string {
   return [
     '',
     `┌─ camera-agent ${agentVersion()} demo ─────────────────────────────────────────`,
@@ -108,6 +115,7 @@ function banner(b: { out: string; cloud: string; configFile: string; buttonFile:
     `│ camera feed   ffmpeg lavfi: a person-sized block walking across a grey room`,
     `│ stand-in cloud ${b.cloud} (embedded MQTT broker)`,
     `│ output        ${b.out}`,
+    `│ label         ${b.label}${b.labelNew ? ' (new simulated factory identity)' : ''}`,
     `│ config        ${b.configFile}`,
     `│ try           echo "press 200" >> ${b.buttonFile}     (short press)`,
     `│               echo "press 6000" >> ${b.buttonFile}    (reset to provisioning)`,

@@ -30,6 +30,10 @@ export interface HalConfig {
     /** Holds `<language>/<prompt-id>.wav`. */
     promptsDir: string;
   };
+  microphone: {
+    /** arecord -D argument; often the same duplex PCM as the speaker. */
+    alsaDevice: string;
+  };
   shutter: {
     /** sysfs GPIO `value` file of the shutter switch; '' = no shutter. */
     gpioValuePath: string;
@@ -80,6 +84,7 @@ export const defaultHalConfig: HalConfig = {
     activeLow: true,
   },
   speaker: { alsaDevice: 'default', promptsDir: '/usr/share/camera-agent/prompts' },
+  microphone: { alsaDevice: 'default' },
   shutter: { gpioValuePath: '', activeLow: false },
   facts: { netInterface: 'wlan0', firmwareVersionFile: '' },
   sim: {

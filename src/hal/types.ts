@@ -1,3 +1,5 @@
+import type { ButtonEvent } from './button-gesture.js';
+
 /**
  * The hardware interface: everything the agent needs from the board that a
  * development machine lacks. Each part has a production implementation for
@@ -21,6 +23,11 @@ export type ButtonGesture = 'short' | 'reset-provisioning' | 'factory-reset';
 export interface ResetButton {
   /** Listen for completed gestures; returns the unsubscribe function. */
   onGesture(listener: (gesture: ButtonGesture, heldMs: number) => void): () => void;
+  /**
+   * Every step of a press (pressed, threshold crossed while held, gesture,
+   * stuck), so the LED can tell the person holding the button when to let go.
+   */
+  onButtonEvent(listener: (event: ButtonEvent) => void): () => void;
 }
 
 /** Spoken prompts the camera plays; one audio file per prompt and language. */
@@ -61,6 +68,29 @@ export interface SystemFacts {
   read(): Promise<SystemFactsSnapshot>;
 }
 
+/**
+ * Device-unique secret material from which the personal-data store's key
+ * encryption key is derived (HKDF). Production: the factory partition's
+ * device-secret file (and the SoC's unique id where the board exposes one);
+ * simulated: a file in the data partition.
+ */
+export interface DeviceKeySource {
+  /** At least 32 bytes of input key material; the same on every call on this unit. */
+  keyMaterial(): Promise<Uint8Array>;
+}
+
+/** PCM capture for the factory self-test and talkback uplink. */
+export interface Microphone {
+  /** Record `ms` milliseconds of mono signed 16-bit little-endian PCM at `sampleRate`. */
+  record(ms: number, sampleRate: number): Promise<Int16Array>;
+}
+
+/** A raw test tone for the factory self-test (and later the talkback test tone). */
+export interface TonePlayer {
+  /** Play a sine of `hz` for `ms` at `sampleRate` through the prompt output. */
+  playTone(hz: number, ms: number, sampleRate: number): Promise<void>;
+}
+
 export interface Hal {
   readonly mode: 'sim' | 'linux';
   readonly led: StatusLed;
@@ -68,6 +98,9 @@ export interface Hal {
   readonly speaker: Speaker;
   readonly shutter: PrivacyShutter;
   readonly facts: SystemFacts;
+  readonly keys: DeviceKeySource;
+  readonly microphone: Microphone;
+  readonly tone: TonePlayer;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Service } from '../core/service.js';
 import type { Hal } from '../hal/types.js';
 import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
+import { dataLayout } from '../storage/data-layout.js';
 import { initialSnapshot, transition, type DeviceEvent, type DeviceSnapshot } from '../core/device-state.js';
 
 /** What survives a reboot: enough to know where the life cycle resumes. */
@@ -14,7 +14,6 @@ interface PersistedFacts {
   bound: boolean;
 }
 
-export const DEVICE_STATE_FILE = 'device-state.json';
 
 /**
  * Owns the device state machine: restores it at boot, feeds it events from
@@ -27,7 +26,15 @@ export class DeviceLifecycle implements Service {
   #unsubscribe: Array<() => void> = [];
 
   constructor(
-    private readonly deps: { bus: EventBus; hal: Hal; logger: Logger; clock: Clock; dataDir: string },
+    private readonly deps: {
+      bus: EventBus;
+      hal: Hal;
+      logger: Logger;
+      clock: Clock;
+      dataDir: string;
+      /** Crypto-erase personal data; the identity store owns how. */
+      erasePersonalData: () => Promise<void>;
+    },
   ) {}
 
   get snapshot(): DeviceSnapshot {
@@ -78,14 +85,18 @@ export class DeviceLifecycle implements Service {
   }
 
   async #factoryReset(): Promise<void> {
-    // Erasing personal data is the identity store's job (crypto-erase); the
-    // life cycle only returns the device to its first-boot state.
+    try {
+      await this.deps.erasePersonalData();
+    } catch (err) {
+      // Still return to first boot: a camera that cannot be reset is worse.
+      this.deps.logger.error({ err }, 'erasing personal data failed during factory reset');
+    }
     await this.dispatch({ type: 'factory-reset' });
     await this.dispatch({ type: 'provisioning-started', reason: 'first-boot' });
   }
 
   get #factsPath(): string {
-    return join(this.deps.dataDir, DEVICE_STATE_FILE);
+    return dataLayout(this.deps.dataDir).deviceState;
   }
 
   async #readFacts(): Promise<PersistedFacts> {

@@ -2,6 +2,7 @@ import type { EventBus } from '../core/bus.js';
 import type { DeviceState } from '../core/device-state.js';
 import type { Service } from '../core/service.js';
 import type { Hal, LedPattern, PromptId } from '../hal/types.js';
+import type { ButtonEvent } from '../hal/button-gesture.js';
 import type { Logger } from '../log/logger.js';
 
 /** What the LED shows in each device state. */
@@ -44,11 +45,30 @@ export function promptFor(from: DeviceState, to: DeviceState, reason: string): P
   }
 }
 
+/**
+ * While the reset button is held, the LED says what letting go would do: a
+ * rapid blink once 5 s (network reset) are reached, red once 15 s (factory
+ * reset) are. Without it nobody knows when to release.
+ */
+export function ledWhileHeld(event: ButtonEvent): LedPattern | 'state' | null {
+  switch (event.type) {
+    case 'threshold':
+      return event.threshold === 'factory-reset' ? 'error' : 'identify';
+    case 'gesture':
+    case 'stuck':
+    case 'stuck-released':
+      return 'state';
+    default:
+      return null;
+  }
+}
+
 /** Shows the device state on the LED and speaks the prompts for its changes. */
 export class Indicator implements Service {
   readonly name = 'indicator';
   #off: Array<() => void> = [];
   #language: () => string;
+  #statePattern: LedPattern = 'off';
 
   constructor(private readonly deps: { bus: EventBus; hal: Hal; logger: Logger; language: () => string }) {
     this.#language = deps.language;
@@ -57,9 +77,14 @@ export class Indicator implements Service {
   async start(): Promise<void> {
     this.#off.push(
       this.deps.bus.on('state.changed', ({ from, to, reason }) => {
-        void this.#show(LED_FOR_STATE[to]);
+        this.#statePattern = LED_FOR_STATE[to];
+        void this.#show(this.#statePattern);
         const prompt = promptFor(from, to, reason);
         if (prompt) void this.#say(prompt);
+      }),
+      this.deps.hal.button.onButtonEvent((event) => {
+        const led = ledWhileHeld(event);
+        if (led) void this.#show(led === 'state' ? this.#statePattern : led);
       }),
     );
   }

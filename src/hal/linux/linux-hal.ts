@@ -4,7 +4,11 @@ import type { Logger } from '../../log/logger.js';
 import type { HalConfig } from '../config.js';
 import { GestureButton } from '../gesture-button.js';
 import type { Hal } from '../types.js';
+import type { DeviceKeySource } from '../types.js';
+import { UNCONFIGURED_KEY_SOURCE } from '../../crypto/device-key-error.js';
 import { AplaySpeaker } from './aplay-speaker.js';
+import { AplayTone } from './aplay-tone.js';
+import { ArecordMicrophone } from './arecord-microphone.js';
 import { EvdevButton } from './evdev-button.js';
 import { GpioShutter } from './gpio-shutter.js';
 import { GpiomonButton } from './gpiomon-button.js';
@@ -23,8 +27,11 @@ export class LinuxHal implements Hal {
   readonly speaker: AplaySpeaker;
   readonly shutter: GpioShutter;
   readonly facts: ProcFacts;
+  readonly microphone: ArecordMicrophone;
+  readonly tone: AplayTone;
+  readonly keys: DeviceKeySource;
 
-  constructor(config: HalConfig, deps: { logger: Logger; clock: Clock }) {
+  constructor(config: HalConfig, deps: { logger: Logger; clock: Clock; keys?: DeviceKeySource }) {
     const logger = deps.logger.child({ hal: 'linux' });
     const { clock } = deps;
     const root = (p: string): string => underRoot(config.sysRoot, p);
@@ -56,6 +63,9 @@ export class LinuxHal implements Hal {
       logger,
     });
     this.facts = new ProcFacts({ sysRoot: config.sysRoot, ...config.facts });
+    this.microphone = new ArecordMicrophone({ alsaDevice: config.microphone.alsaDevice, clock, logger });
+    this.tone = new AplayTone({ alsaDevice: config.speaker.alsaDevice, clock, logger });
+    this.keys = deps.keys ?? UNCONFIGURED_KEY_SOURCE;
   }
 
   async start(): Promise<void> {
@@ -66,6 +76,8 @@ export class LinuxHal implements Hal {
 
   async stop(): Promise<void> {
     await this.speaker.stopAll();
+    await this.tone.stopAll();
+    await this.microphone.stopAll();
     await this.shutter.stop();
     await this.button.stop?.();
     await this.led.stop();

@@ -101,3 +101,45 @@ t.test('the daemon stays up with nothing to do until it is told to stop', async 
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0);
 });
+
+t.test('without a usable factory identity the camera still starts, says why, and keeps cloud features off', async (t) => {
+  const { dir, config } = await setup(t, { video: { input: '' } });
+  const d = startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json') });
+  const err = await d.waitForLog(/^factory identity unusable/);
+  t.equal(err.level, 'error');
+  t.equal(err.code, 'identity_missing');
+  const store = await d.waitForLog(/^personal-data store not opened/);
+  t.equal(store.code, 'store_unavailable');
+  await d.waitForLog('agent ready');
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});
+
+t.test('a provisioned unit loads its identity and opens its encrypted store', async (t) => {
+  const { dir } = await setup(t);
+  const { ensureDemoUnit } = await import('../../../src/demo/demo-factory.js');
+  const unit = await ensureDemoUnit(dir);
+  const config = join(dir, 'unit-config.json');
+  await writeFile(config, JSON.stringify({ data: { dir: join(dir, 'data') }, identity: { dir: unit.factoryDir }, hal: { mode: 'sim' } }));
+  const d = startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json') });
+  const loaded = await d.waitForLog('factory identity loaded');
+  t.match(String(loaded.deviceId), /^cam-[0-9a-z]{16}$/);
+  await d.waitForLog('agent ready');
+  t.notMatch(d.stdout(), /identity unusable|store not opened|store unavailable/);
+  d.child.kill('SIGTERM');
+  t.equal((await d.exited).code, 0);
+});
+
+t.test('a unit with only a CSR (no factory CA) is refused cloud features with its own code', async (t) => {
+  const { dir } = await setup(t);
+  const { factoryCommand } = await import('../../../src/factory/factory-command.js');
+  const unit = join(dir, 'unit');
+  t.equal(await factoryCommand(['provision', '--serial', 'TEST00000042', '--model', 'CAM100', '--out', unit], { out: () => undefined, err: () => undefined }), 0);
+  const config = join(dir, 'unit-config.json');
+  await writeFile(config, JSON.stringify({ data: { dir: join(dir, 'data') }, identity: { dir: join(unit, 'factory') }, hal: { mode: 'sim' } }));
+  const d = startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json') });
+  const err = await d.waitForLog(/^factory identity unusable/);
+  t.equal(err.code, 'certificate_missing');
+  d.child.kill('SIGTERM');
+  await d.exited;
+});

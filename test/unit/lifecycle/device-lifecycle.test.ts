@@ -2,7 +2,8 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeviceLifecycle, DEVICE_STATE_FILE } from '../../../src/lifecycle/device-lifecycle.js';
+import { DeviceLifecycle } from '../../../src/lifecycle/device-lifecycle.js';
+import { dataLayout } from '../../../src/storage/data-layout.js';
 import { EventBus, type BusEvents } from '../../../src/core/bus.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { ButtonGesture, Hal } from '../../../src/hal/types.js';
@@ -14,7 +15,7 @@ function board(closed = false) {
   const shutters = new Set<(c: boolean) => void>();
   let shut = closed;
   const hal = {
-    button: { onGesture: (l: (g: ButtonGesture, ms: number) => void) => (gestures.add(l), () => gestures.delete(l)) },
+    button: { onGesture: (l: (g: ButtonGesture, ms: number) => void) => (gestures.add(l), () => gestures.delete(l)), onButtonEvent: () => () => undefined },
     shutter: { isClosed: async () => shut, onChange: (l: (c: boolean) => void) => (shutters.add(l), () => shutters.delete(l)) },
   } as unknown as Hal;
   return {
@@ -34,8 +35,16 @@ async function rig(t: Test, closed = false) {
   const changes: Array<BusEvents['state.changed']> = [];
   bus.on('state.changed', (c) => changes.push(c));
   const b = board(closed);
-  const lc = new DeviceLifecycle({ bus, hal: b.hal, logger: pino({ level: 'silent' }), clock: new ManualClock(), dataDir: dir });
-  return { dir, bus, changes, b, lc };
+  const erased: number[] = [];
+  const lc = new DeviceLifecycle({
+    bus,
+    hal: b.hal,
+    logger: pino({ level: 'silent' }),
+    clock: new ManualClock(),
+    dataDir: dir,
+    erasePersonalData: async () => void erased.push(changes.length),
+  });
+  return { dir, bus, changes, b, lc, erased };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -49,7 +58,7 @@ t.test('a new camera enters provisioning at first boot', async (t) => {
 
 t.test('a provisioned, bound camera resumes joining and remembers being bound', async (t) => {
   const { lc, dir, changes } = await rig(t);
-  await writeFile(join(dir, DEVICE_STATE_FILE), JSON.stringify({ provisioned: true, bound: true }));
+  await writeFile(dataLayout(dir).deviceState, JSON.stringify({ provisioned: true, bound: true }));
   await lc.start();
   t.equal(lc.snapshot.state, 'joining');
   t.equal(lc.snapshot.bound, true);
@@ -64,18 +73,18 @@ t.test('facts are persisted when they change and survive a restart', async (t) =
   await lc.dispatch({ type: 'credentials-received' });
   await lc.dispatch({ type: 'link-up', bound: false });
   await lc.dispatch({ type: 'bound' });
-  t.same(JSON.parse(await readFile(join(dir, DEVICE_STATE_FILE), 'utf8')), { provisioned: true, bound: true });
+  t.same(JSON.parse(await readFile(dataLayout(dir).deviceState, 'utf8')), { provisioned: true, bound: true });
 });
 
 t.test('a corrupt facts file starts the camera as new, with a warning', async (t) => {
   const { lc, dir } = await rig(t);
-  await writeFile(join(dir, DEVICE_STATE_FILE), '{"provisioned": tr');
+  await writeFile(dataLayout(dir).deviceState, '{"provisioned": tr');
   await lc.start();
   t.equal(lc.snapshot.state, 'provisioning');
 });
 
 t.test('the reset button restarts provisioning (5 s) or resets to factory-new (15 s)', async (t) => {
-  const { lc, b, changes, bus } = await rig(t);
+  const { lc, b, changes, bus, erased } = await rig(t);
   const gestures: string[] = [];
   bus.on('button.gesture', (g) => gestures.push(g.gesture));
   await lc.start();
@@ -88,6 +97,7 @@ t.test('the reset button restarts provisioning (5 s) or resets to factory-new (1
   await settle();
   await settle();
   t.same(changes.map((c) => c.to), ['factory-new', 'provisioning']);
+  t.same(erased, [0], 'personal data erased once, before the state changed');
   b.press('short');
   t.same(gestures, ['reset-provisioning', 'factory-reset', 'short'], 'every gesture is on the bus');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { promptFor, LED_FOR_STATE } from '../../../src/lifecycle/indicator.js';
+import { promptFor, LED_FOR_STATE, ledWhileHeld } from '../../../src/lifecycle/indicator.js';
 
 t.test('each change a person should hear has its prompt', async (t) => {
   t.equal(promptFor('factory-new', 'provisioning', 'provisioning (first-boot)'), 'waiting-for-wifi');
@@ -26,4 +26,12 @@ t.test('silent changes stay silent', async (t) => {
 t.test('every state has a LED pattern', async (t) => {
   t.same(Object.keys(LED_FOR_STATE).sort(), ['bound', 'degraded', 'factory-new', 'joining', 'online', 'privacy', 'provisioning']);
   t.equal(LED_FOR_STATE.degraded, 'error');
+});
+
+t.test('holding the button tells when to let go', async (t) => {
+  t.equal(ledWhileHeld({ type: 'pressed', at: 0 }), null, 'a press alone changes nothing');
+  t.equal(ledWhileHeld({ type: 'threshold', threshold: 'reset-provisioning', heldMs: 5000 }), 'identify');
+  t.equal(ledWhileHeld({ type: 'threshold', threshold: 'factory-reset', heldMs: 15000 }), 'error');
+  t.equal(ledWhileHeld({ type: 'gesture', gesture: 'short', heldMs: 200 }), 'state', 'back to the state pattern on release');
+  t.equal(ledWhileHeld({ type: 'stuck', heldMs: 60000 }), 'state');
 });

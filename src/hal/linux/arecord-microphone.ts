@@ -1,0 +1,72 @@
+import type { Clock, Timer } from '../../core/clock.js';
+import type { Logger } from '../../log/logger.js';
+import { HalError } from '../hal-error.js';
+import type { Microphone } from '../types.js';
+import { startProgram, type RunningProgram } from './child-process.js';
+
+/** arecord needs a moment to open the device; past this slack on top of the recording it is wedged. */
+const WATCHDOG_SLACK_MS = 5_000;
+const MAX_RECORD_MS = 60_000;
+
+/**
+ * PCM capture through ALSA's arecord: mono S16_LE raw on stdout, exactly
+ * `-s` frames, so the length never depends on arecord's rounding of `-d`
+ * (whole seconds only).
+ */
+export class ArecordMicrophone implements Microphone {
+  readonly #alsaDevice: string;
+  readonly #command: string;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #running = new Set<RunningProgram>();
+
+  constructor(deps: { alsaDevice: string; clock: Clock; logger: Logger; command?: string }) {
+    this.#alsaDevice = deps.alsaDevice;
+    this.#command = deps.command ?? 'arecord';
+    this.#clock = deps.clock;
+    this.#logger = deps.logger;
+  }
+
+  async record(ms: number, sampleRate: number): Promise<Int16Array> {
+    if (!(ms > 0 && ms <= MAX_RECORD_MS) || !Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192_000) {
+      throw new RangeError(`cannot record ${ms} ms at ${sampleRate} Hz`);
+    }
+    const frames = Math.round((ms * sampleRate) / 1000);
+    const chunks: Buffer[] = [];
+    const args = ['-q', '-D', this.#alsaDevice, '-f', 'S16_LE', '-c', '1', '-r', String(sampleRate), '-t', 'raw', '-s', String(frames), '-'];
+    const program = startProgram(this.#command, args, { onStdout: (c) => chunks.push(c) });
+    this.#running.add(program);
+    let timedOut = false;
+    const watchdog: Timer = this.#clock.setTimeout(() => {
+      timedOut = true;
+      void program.stop(500);
+    }, ms + WATCHDOG_SLACK_MS);
+    try {
+      const exit = await program.exited;
+      if (exit.code !== 0 || timedOut) {
+        this.#logger.warn(
+          { device: this.#alsaDevice, code: exit.code, signal: exit.signal, err: exit.spawnError ?? undefined, stderr: exit.stderrTail || undefined, timedOut },
+          'arecord failed',
+        );
+        throw new HalError('audio_device_failed', `arecord failed on ${this.#alsaDevice}`, { cause: exit.spawnError ?? undefined });
+      }
+      return toSamples(Buffer.concat(chunks), frames);
+    } finally {
+      watchdog.cancel();
+      this.#running.delete(program);
+    }
+  }
+
+  /** Ends every recording in progress (their record() calls reject). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#running].map((p) => p.stop(500)));
+  }
+}
+
+/** Little-endian bytes to samples, whatever the CPU's byte order; at most `frames` of them. */
+export function toSamples(bytes: Buffer, frames: number): Int16Array {
+  const n = Math.min(frames, Math.floor(bytes.length / 2));
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = bytes.readInt16LE(i * 2);
+  return out;
+}

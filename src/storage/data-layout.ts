@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+
+/**
+ * The one place that knows where persistent state lives in the writable
+ * data partition (`data.dir`). Everything the agent keeps across reboots
+ * has its path here, so erasure, backups and firmware integrators have a
+ * single list to read.
+ */
+export interface DataLayout {
+  root: string;
+  /** Runtime configuration changes (config/runtime-store.ts). */
+  runtimeConfig: string;
+  runtimeConfigLastGood: string;
+  /** Device life-cycle facts: provisioned, bound (lifecycle/device-lifecycle.ts). */
+  deviceState: string;
+  /** Encrypted personal-data store and its wrapped key (store/). */
+  secureDir: string;
+  secureStore: string;
+  secureStoreKey: string;
+  /** Simulated HAL only: stands in for the board's device-unique secret. */
+  simHardwareSecret: string;
+  /** Alarm snapshots waiting for delivery (may show people: personal data). */
+  spoolDir: string;
+  /** Log files kept on flash (personal data after masking is still personal). */
+  logsDir: string;
+}
+
+export function dataLayout(root: string): DataLayout {
+  const secureDir = join(root, 'secure');
+  return {
+    root,
+    runtimeConfig: join(root, 'config.json'),
+    runtimeConfigLastGood: join(root, 'config.last-good.json'),
+    deviceState: join(root, 'device-state.json'),
+    secureDir,
+    secureStore: join(secureDir, 'store.bin'),
+    secureStoreKey: join(secureDir, 'store.key'),
+    simHardwareSecret: join(root, 'sim', 'hardware-secret'),
+    spoolDir: join(root, 'spool'),
+    logsDir: join(root, 'logs'),
+  };
+}
