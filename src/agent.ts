@@ -11,6 +11,8 @@ import { DeviceLifecycle } from './lifecycle/device-lifecycle.js';
 import { IdentityService } from './identity/identity-service.js';
 import { PersonalDataService } from './store/personal-data-service.js';
 import { dataLayout } from './storage/data-layout.js';
+import { CloudService } from './cloud/cloud-service.js';
+import { agentVersion } from './cli/version.js';
 import { Indicator } from './lifecycle/indicator.js';
 import type { Logging } from './log/logger.js';
 import type { Notifier } from './system/sd-notify.js';
@@ -43,6 +45,7 @@ export class Agent {
   readonly lifecycle: DeviceLifecycle;
   readonly identity: IdentityService;
   readonly personalData: PersonalDataService;
+  readonly cloud: CloudService;
   /** The analysis video; null until an input is configured or discovered. */
   readonly video: FrameSource | null;
   #services: Service[] = [];
@@ -67,12 +70,7 @@ export class Agent {
       clock: this.clock,
       logger: logger.child({ svc: 'lifecycle' }),
       dataDir: cfg.data.dir,
-      // Factory reset (and later unbind) erases personal data and the
-      // runtime configuration the user's account set; the identity stays.
-      erasePersonalData: async () => {
-        await this.personalData.erase();
-        await deps.config.resetRuntime();
-      },
+      erasePersonalData: () => this.#erasePersonalData(),
     });
     const indicator = new Indicator({
       bus: this.bus,
@@ -95,7 +93,22 @@ export class Agent {
           logger: logger.child({ svc: 'video' }),
         })
       : null;
-    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, ...(this.video ? [this.video] : [])];
+    this.cloud = new CloudService({
+      config: deps.config,
+      identity: this.identity,
+      personalData: this.personalData,
+      lifecycle: this.lifecycle,
+      hal: this.hal,
+      bus: this.bus,
+      ring: deps.logging.ring,
+      clock: this.clock,
+      logger: logger.child({ svc: 'cloud' }),
+      outboxDir: layout.cloudOutboxDir,
+      agentVersion: agentVersion(),
+      capabilities: () => ['config', 'logs', 'reboot', 'unbind', ...(this.video ? ['video'] : [])],
+      erasePersonalData: () => this.#erasePersonalData(),
+    });
+    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, ...(this.video ? [this.video] : []), this.cloud];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({
@@ -109,6 +122,15 @@ export class Agent {
         }),
       );
     }
+  }
+
+  /**
+   * Unbind and factory reset: crypto-erase personal data and forget the
+   * runtime configuration the user's account set; the identity stays.
+   */
+  async #erasePersonalData(): Promise<void> {
+    await this.personalData.erase();
+    await this.deps.config.resetRuntime();
   }
 
   get services(): readonly Service[] {

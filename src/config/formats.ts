@@ -17,6 +17,12 @@ export interface RuleParams {
   patternDoc?: string;
   allowEmpty?: boolean;
   schemes?: readonly string[];
+  /**
+   * Schemes without TLS (mqtt, http, ws) accepted only for a loopback host:
+   * the product promises encryption in transit, so a plaintext endpoint can
+   * only be a local test or demo broker.
+   */
+  plaintextOnlyLoopback?: boolean;
 }
 
 export interface Rule {
@@ -133,7 +139,37 @@ const mediaInput: Rule = {
   describe: (p) => `absolute file path, \`lavfi:<graph>\` or a ${(p.schemes ?? []).join('/')} URL${p.allowEmpty ? ', or empty' : ''}`,
 };
 
-export const rules: readonly Rule[] = [integer, number, boolean, string, path, timezone, mediaInput];
+const PLAINTEXT = new Set(['mqtt', 'http', 'ws', 'tcp']);
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** A service URL (broker, upload endpoint): allowed scheme, a host, no credentials in it. */
+const url: Rule = {
+  name: 'ca-url',
+  check(v, p) {
+    if (typeof v !== 'string') return 'must be a string';
+    if (v === '') return p.allowEmpty ? null : 'must not be empty';
+    if (v.length > 2048) return 'must be at most 2048 characters';
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return 'must be a URL';
+    }
+    const scheme = u.protocol.replace(/:$/, '');
+    const schemes = p.schemes ?? [];
+    if (!schemes.includes(scheme)) return `must be a ${schemes.join('/')} URL`;
+    if (!u.hostname) return 'must name a host';
+    if (u.username || u.password) return 'must not carry credentials (the device authenticates with its certificate)';
+    if (p.plaintextOnlyLoopback && PLAINTEXT.has(scheme) && !LOOPBACK_HOST.test(u.host.replace(/:\d+$/, ''))) {
+      return `may use ${scheme}:// only for a loopback test broker; use TLS`;
+    }
+    return null;
+  },
+  coerce: (raw) => raw,
+  describe: (p) => `${(p.schemes ?? []).join('/')} URL${p.plaintextOnlyLoopback ? ' (plaintext schemes only on loopback)' : ''}${p.allowEmpty ? ', or empty' : ''}`,
+};
+
+export const rules: readonly Rule[] = [integer, number, boolean, string, path, timezone, mediaInput, url];
 
 const byName = new Map(rules.map((r) => [r.name, r]));
 

@@ -2,8 +2,9 @@
  * The device's life cycle, as a pure state machine other services observe.
  *
  *   factory-new ─▶ provisioning ─▶ joining ─▶ online ─▶ bound
- *                        ▲            │          │         │
- *                        └── failed ──┘          └▶ degraded ◀┘
+ *                        ▲  │         │          ▲ │         │
+ *                        │  └─────────┼──────────┘ └▶ degraded ◀┘
+ *                        └── failed ──┘   (link up without Wi-Fi: Ethernet)
  *
  * `privacy` overlays any state while the shutter is closed or privacy mode
  * is on: the camera keeps its network state underneath and returns to it.
@@ -61,7 +62,9 @@ export function transition(s: DeviceSnapshot, e: DeviceEvent): Transition {
       if (u !== 'joining') return refuse(s, e);
       return { ok: true, next: to(s, 'provisioning', { lastFailure: e.reason }), reason: `join failed: ${e.reason}` };
     case 'link-up':
-      if (u !== 'joining' && u !== 'degraded' && u !== 'online' && u !== 'bound') return refuse(s, e);
+      // From provisioning too: a camera on Ethernet (or whose network came
+      // up some other way) reaches the cloud without Wi-Fi provisioning.
+      if (u === 'factory-new') return refuse(s, e);
       return { ok: true, next: to(s, e.bound ? 'bound' : 'online', { bound: e.bound }), reason: 'cloud link up' };
     case 'link-lost':
       if (u !== 'online' && u !== 'bound') return refuse(s, e);

@@ -34,6 +34,15 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   const shutterFile = join(out, 'shutter');
   await writeFile(buttonFile, '');
   await writeFile(shutterFile, 'open\n');
+  const console = new DemoConsole(join(out, 'agent.log'), io.out);
+  let cloud: StandInCloud;
+  try {
+    cloud = await startStandInCloud({ cert: unit.brokerCert, key: unit.brokerKey, ca: unit.caCert });
+  } catch (err) {
+    io.err(`demo: ${(err as Error).message}`);
+    return 1;
+  }
+  cloud.onPublish((topic, payload) => console.say(`☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`));
   const configFile = join(out, 'demo-config.json');
   await writeFile(
     configFile,
@@ -43,21 +52,13 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         identity: { dir: unit.factoryDir },
         hal: { mode: 'sim', sim: { buttonFile, shutterFile } },
         video: { input: DEMO_FEED },
+        cloud: { url: cloud.url, ca: unit.caCert, backoff: { startDelayMaxMs: 0 } },
       },
       null,
       2,
     )}\n`,
   );
 
-  const console = new DemoConsole(join(out, 'agent.log'), io.out);
-  let cloud: StandInCloud;
-  try {
-    cloud = await startStandInCloud();
-  } catch (err) {
-    io.err(`demo: ${(err as Error).message}`);
-    return 1;
-  }
-  cloud.onPublish((topic, payload) => console.say(`☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`));
 
   io.out(banner({ out, cloud: cloud.url, configFile, buttonFile, shutterFile, label: unit.labelPng, labelNew: unit.created }));
   let running: RunningAgent;
@@ -68,6 +69,15 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     await cloud.close();
     return 1;
   }
+
+  // The stand-in cloud asks the camera for a ping once it is online.
+  const deviceId = running.agent.identity.deviceId;
+  running.agent.cloud.link?.on('online', () => {
+    if (!deviceId) return;
+    const request = { transaction: `demo-${Date.now()}`, ts: Date.now(), args: {} };
+    console.say(`☁  cloud sends cam/${deviceId}/request/ping`);
+    cloud.publish(`cam/${deviceId}/request/ping`, JSON.stringify(request)).catch(() => undefined);
+  });
 
   let frames = 0;
   running.agent.video?.on('frame', () => frames++);

@@ -34,6 +34,10 @@ export interface HalConfig {
     /** arecord -D argument; often the same duplex PCM as the speaker. */
     alsaDevice: string;
   };
+  power: {
+    /** Reboot command, split on spaces into argv (no shell). */
+    rebootCommand: string;
+  };
   shutter: {
     /** sysfs GPIO `value` file of the shutter switch; '' = no shutter. */
     gpioValuePath: string;
@@ -85,6 +89,7 @@ export const defaultHalConfig: HalConfig = {
   },
   speaker: { alsaDevice: 'default', promptsDir: '/usr/share/camera-agent/prompts' },
   microphone: { alsaDevice: 'default' },
+  power: { rebootCommand: 'systemctl reboot' },
   shutter: { gpioValuePath: '', activeLow: false },
   facts: { netInterface: 'wlan0', firmwareVersionFile: '' },
   sim: {

@@ -12,7 +12,9 @@ export type HalErrorCode =
   /** A simulated press was requested while another one is still held. */
   | 'button_busy'
   /** A simulated press duration is not a positive whole number of milliseconds in range. */
-  | 'invalid_press_duration';
+  | 'invalid_press_duration'
+  /** The reboot command is missing or failed. */
+  | 'reboot_failed';
 
 export class HalError extends Error {
   readonly code: HalErrorCode;

@@ -91,6 +91,11 @@ export interface TonePlayer {
   playTone(hz: number, ms: number, sampleRate: number): Promise<void>;
 }
 
+/** Restarting the whole camera (cloud `reboot` op, technician API). */
+export interface Power {
+  reboot(reason: string): Promise<void>;
+}
+
 export interface Hal {
   readonly mode: 'sim' | 'linux';
   readonly led: StatusLed;
@@ -101,6 +106,7 @@ export interface Hal {
   readonly keys: DeviceKeySource;
   readonly microphone: Microphone;
   readonly tone: TonePlayer;
+  readonly power: Power;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

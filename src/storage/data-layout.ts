@@ -23,6 +23,8 @@ export interface DataLayout {
   spoolDir: string;
   /** Log files kept on flash (personal data after masking is still personal). */
   logsDir: string;
+  /** Durable queue of QoS 1 cloud events (src/cloud/outbox.ts). */
+  cloudOutboxDir: string;
 }
 
 export function dataLayout(root: string): DataLayout {
@@ -38,5 +40,6 @@ export function dataLayout(root: string): DataLayout {
     simHardwareSecret: join(root, 'sim', 'hardware-secret'),
     spoolDir: join(root, 'spool'),
     logsDir: join(root, 'logs'),
+    cloudOutboxDir: join(root, 'cloud-outbox'),
   };
 }

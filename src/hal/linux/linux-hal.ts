@@ -7,6 +7,7 @@ import type { Hal } from '../types.js';
 import type { DeviceKeySource } from '../types.js';
 import { UNCONFIGURED_KEY_SOURCE } from '../../crypto/device-key-error.js';
 import { AplaySpeaker } from './aplay-speaker.js';
+import { CommandPower } from './command-power.js';
 import { AplayTone } from './aplay-tone.js';
 import { ArecordMicrophone } from './arecord-microphone.js';
 import { EvdevButton } from './evdev-button.js';
@@ -30,6 +31,7 @@ export class LinuxHal implements Hal {
   readonly microphone: ArecordMicrophone;
   readonly tone: AplayTone;
   readonly keys: DeviceKeySource;
+  readonly power: CommandPower;
 
   constructor(config: HalConfig, deps: { logger: Logger; clock: Clock; keys?: DeviceKeySource }) {
     const logger = deps.logger.child({ hal: 'linux' });
@@ -65,6 +67,7 @@ export class LinuxHal implements Hal {
     this.facts = new ProcFacts({ sysRoot: config.sysRoot, ...config.facts });
     this.microphone = new ArecordMicrophone({ alsaDevice: config.microphone.alsaDevice, clock, logger });
     this.tone = new AplayTone({ alsaDevice: config.speaker.alsaDevice, clock, logger });
+    this.power = new CommandPower({ argv: config.power.rebootCommand.split(' ').filter(Boolean), logger });
     this.keys = deps.keys ?? UNCONFIGURED_KEY_SOURCE;
   }
 

@@ -9,6 +9,7 @@ import { SimButton } from './sim-button.js';
 import { SimFacts } from './sim-facts.js';
 import { SimLed } from './sim-led.js';
 import { SimMicrophone } from './sim-microphone.js';
+import { SimPower } from './sim-power.js';
 import { SimTone } from './sim-tone.js';
 import { SimShutter } from './sim-shutter.js';
 import { SimSpeaker } from './sim-speaker.js';
@@ -25,6 +26,7 @@ export class SimHal implements Hal {
   readonly microphone: SimMicrophone;
   readonly tone: SimTone;
   readonly keys: DeviceKeySource;
+  readonly power: SimPower;
 
   constructor(config: HalConfig['sim'], deps: { logger: Logger; clock: Clock; keys?: DeviceKeySource }) {
     const logger = deps.logger.child({ hal: 'sim' });
@@ -37,6 +39,7 @@ export class SimHal implements Hal {
     this.microphone = new SimMicrophone({ loop: room, clock: deps.clock });
     this.tone = new SimTone({ loop: room, clock: deps.clock, logger });
     this.keys = deps.keys ?? UNCONFIGURED_KEY_SOURCE;
+    this.power = new SimPower(logger);
   }
 
   async start(): Promise<void> {

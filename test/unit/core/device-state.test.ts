@@ -71,3 +71,9 @@ t.test('unbind and factory reset from anywhere', async (t) => {
   t.equal(run(bound, { type: 'factory-reset' }).state, 'factory-new');
   t.equal(run(bound, { type: 'privacy-on' }, { type: 'factory-reset' }).state, 'factory-new');
 });
+
+t.test('a camera whose network came up without Wi-Fi provisioning (Ethernet) goes online', async (t) => {
+  const s = run(initialSnapshot({ provisioned: false, bound: false }), { type: 'provisioning-started', reason: 'first-boot' }, { type: 'link-up', bound: false });
+  t.equal(s.state, 'online');
+  t.equal(transition(initialSnapshot({ provisioned: false, bound: false }), { type: 'link-up', bound: false }).ok, false, 'not before the life cycle started');
+});

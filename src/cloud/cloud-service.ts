@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Service } from '../core/service.js';
+import type { LiveConfig } from '../config/live-config.js';
+import type { AgentConfig } from '../config/schema.js';
+import { maskConfig } from '../config/validate.js';
+import type { Hal } from '../hal/types.js';
+import type { IdentityService } from '../identity/identity-service.js';
+import type { DeviceLifecycle } from '../lifecycle/device-lifecycle.js';
+import type { Logger } from '../log/logger.js';
+import type { LogRing } from '../log/log-ring.js';
+import { maskIp, maskMac, maskSsid } from '../log/mask.js';
+import type { PersonalDataService } from '../store/personal-data-service.js';
+import type { CloudConfig } from './cloud-config.js';
+import { MqttLink } from './mqtt-link.js';
+import type { InfoPayload } from './payloads.js';
+import { logsUploadHandler } from './ops/logs-upload.js';
+
+export interface CloudServiceDeps {
+  config: LiveConfig;
+  identity: IdentityService;
+  personalData: PersonalDataService;
+  lifecycle: DeviceLifecycle;
+  hal: Hal;
+  bus: EventBus;
+  ring: LogRing;
+  clock: Clock;
+  logger: Logger;
+  outboxDir: string;
+  agentVersion: string;
+  /** What the agent can do, for `info.capabilities`. */
+  capabilities: () => string[];
+  /** Erase personal data and the runtime configuration (unbind). */
+  erasePersonalData: () => Promise<void>;
+}
+
+export function cloudConfig(cfg: AgentConfig): CloudConfig {
+  return structuredClone(cfg.cloud);
+}
+
+/**
+ * The agent's side of the cloud link: builds the MQTT link from the factory
+ * identity and configuration, wires the ops that reach into the agent
+ * (reboot, unbind, logs.upload, config), feeds link state into the device
+ * life cycle and keeps `info` current.
+ */
+export class CloudService implements Service {
+  readonly name = 'cloud';
+  #link: MqttLink | null = null;
+  #off: Array<() => void> = [];
+
+  constructor(private readonly deps: CloudServiceDeps) {}
+
+  get link(): MqttLink | null {
+    return this.#link;
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.deps;
+    const cfg = this.deps.config.current;
+    if (!cfg.cloud.enabled || !cfg.cloud.url) {
+      logger.info({ enabled: cfg.cloud.enabled }, 'cloud link off (cloud.enabled false or no cloud.url)');
+      return;
+    }
+    const check = this.deps.identity.check;
+    if (!check?.ok) {
+      logger.error({ code: check?.error.code ?? 'identity_missing' }, 'cloud link not started: the factory identity is unusable');
+      return;
+    }
+    let ca: Buffer;
+    try {
+      ca = await readFile(cfg.cloud.ca);
+    } catch (err) {
+      logger.error({ code: 'cloud_ca_missing', file: cfg.cloud.ca, err }, 'cloud link not started: cannot read the broker CA');
+      return;
+    }
+    const { loaded } = check;
+    const link = new MqttLink({
+      deviceId: loaded.identity.deviceId,
+      config: cloudConfig(cfg),
+      tls: {
+        ca,
+        // The chain lets the broker verify through the factory's intermediate CA.
+        cert: Buffer.from(`${loaded.certificatePem.trim()}\n${loaded.caChainPem.trim()}\n`),
+        key: loaded.privateKey.export({ type: 'pkcs8', format: 'pem' }) as Buffer,
+      },
+      outboxDir: this.deps.outboxDir,
+      handlers: {
+        reboot: async (args) => {
+          const delayMs = typeof args.delayMs === 'number' ? args.delayMs : 1000;
+          const reason = typeof args.reason === 'string' ? args.reason : 'cloud request';
+          // Answer first: after the reboot nobody could.
+          this.deps.clock.setTimeout(() => {
+            this.deps.hal.power.reboot(reason).catch((err: unknown) => logger.error({ err }, 'reboot failed'));
+          }, delayMs);
+          return { ok: true, data: { rebootingInMs: delayMs } };
+        },
+        unbind: async (args) => {
+          await this.deps.erasePersonalData();
+          await this.deps.lifecycle.dispatch({ type: 'unbound' });
+          await this.#link?.publishEvent('unbound', { reason: typeof args.reason === 'string' ? args.reason : 'cloud request' }, 'high');
+          return { ok: true, data: { erased: true, state: this.deps.lifecycle.snapshot.state } };
+        },
+        'logs.upload': logsUploadHandler({
+          lines: () => this.deps.ring.lines(),
+          publishChunk: async (data) => (await this.#link?.publishEvent('logs', data, 'low'))?.ok === true,
+          clock: this.deps.clock,
+        }),
+      },
+      configSync: {
+        applyConfig: (patch) => this.deps.config.change(patch, 'cloud'),
+        currentConfig: () => maskConfig(this.deps.config.current) as unknown as Record<string, unknown>,
+      },
+      deviceInfo: () => this.#info(),
+      clock: this.deps.clock,
+      logger,
+    });
+    this.#off.push(
+      link.on('online', () => {
+        void this.deps.lifecycle.dispatch({ type: 'link-up', bound: this.deps.lifecycle.snapshot.bound });
+      }),
+      link.on('offline', () => {
+        const u = this.deps.lifecycle.snapshot.underlying;
+        if (u === 'online' || u === 'bound') void this.deps.lifecycle.dispatch({ type: 'link-lost', reason: 'broker unreachable' });
+      }),
+      // Facts in `info` change with the state and the configuration.
+      this.deps.bus.on('state.changed', () => void link.publishInfo()),
+      this.deps.bus.on('config.changed', () => void link.publishInfo()),
+    );
+    this.#link = link;
+    await link.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.#off.splice(0)) off();
+    await this.#link?.stop();
+    this.#link = null;
+  }
+
+  healthy(): boolean {
+    return this.#link ? this.#link.healthy() : true;
+  }
+
+  async #info(): Promise<InfoPayload> {
+    const check = this.deps.identity.check;
+    const identity = check?.ok ? check.loaded.identity : null;
+    const facts = await this.deps.hal.facts.read();
+    const cfg = this.deps.config.current;
+    const store = this.deps.personalData.store;
+    const wifi = store?.get('wifi');
+    const binding = store?.get('binding');
+    const ip = addressOf(cfg.hal.facts.netInterface);
+    return {
+      model: identity?.model ?? 'unknown',
+      serial: identity?.serial ?? 'unknown',
+      firmwareVersion: facts.firmwareVersion ?? 'unknown',
+      agentVersion: this.deps.agentVersion,
+      ...(identity?.mac || facts.mac ? { mac: maskMac(identity?.mac ?? facts.mac!) } : {}),
+      ...(ip ? { ip: maskIp(ip) } : {}),
+      ...(wifi ? { wifi: { ssid: maskSsid(Buffer.from(wifi.ssid, 'base64').toString('utf8')) } } : {}),
+      uptimeS: Math.round(facts.uptimeSeconds),
+      activatedAt: binding ? Date.parse(binding.boundAt) || null : null,
+      state: this.deps.lifecycle.snapshot.state,
+      privacy: this.deps.lifecycle.snapshot.state === 'privacy',
+      capabilities: this.deps.capabilities(),
+    };
+  }
+}
+
+function addressOf(iface: string): string | null {
+  const list = networkInterfaces()[iface] ?? [];
+  return list.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+}

@@ -1,0 +1,266 @@
+import type { JsonSchema } from './json-check.js';
+
+/**
+ * JSON Schemas of every payload: the one source for the request validators
+ * (request-handler.ts, config-sync.ts) and for docs/schemas/*.json, which a
+ * unit test regenerates and compares (UPDATE_SCHEMAS=1 rewrites them).
+ */
+
+const ID = 'https://camera-agent.invalid/schemas/';
+const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
+
+const ms = (description: string): JsonSchema => ({ type: 'integer', minimum: 0, description });
+const stringList = (max: number): JsonSchema => ({ type: 'array', items: { type: 'string', maxLength: 256 }, maxItems: max });
+const fieldProblem: JsonSchema = {
+  type: 'object',
+  required: ['path', 'code', 'rule'],
+  additionalProperties: false,
+  properties: { path: { type: 'string' }, code: { type: 'string' }, rule: { type: 'string' } },
+};
+
+export const TRANSACTION_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
+export const EVENT_ID_PATTERN = '^[0-9a-f]{32}$';
+
+export const statusSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}status.json`,
+  title: 'cam/{deviceId}/status (retained, QoS 1; also the last will)',
+  type: 'object',
+  required: ['state'],
+  additionalProperties: false,
+  properties: {
+    state: { enum: ['online', 'offline', 'stopped'] },
+    ts: ms('wall-clock ms of the change; absent in the last will'),
+  },
+};
+
+export const infoSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}info.json`,
+  title: 'cam/{deviceId}/info (retained, QoS 1)',
+  type: 'object',
+  required: ['model', 'serial', 'firmwareVersion', 'agentVersion', 'capabilities'],
+  properties: {
+    model: { type: 'string', maxLength: 64 },
+    serial: { type: 'string', maxLength: 64 },
+    firmwareVersion: { type: 'string', maxLength: 64 },
+    agentVersion: { type: 'string', maxLength: 64 },
+    mac: { type: 'string', description: 'masked: last three octets only' },
+    ip: { type: 'string', description: 'masked: last octet only' },
+    wifi: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { ssid: { type: 'string', description: 'masked: first two characters and length' }, rssi: { type: 'integer' } },
+    },
+    uptimeS: { type: 'number', minimum: 0 },
+    activatedAt: { type: ['integer', 'null'], description: 'wall-clock ms of binding to an account' },
+    capabilities: stringList(64),
+  },
+};
+
+export const healthSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}health.json`,
+  title: 'cam/{deviceId}/health (QoS 0, every cloud.healthIntervalS; never queued offline)',
+  type: 'object',
+  required: ['ts', 'uptimeS', 'memory', 'queues'],
+  properties: {
+    ts: ms('wall-clock ms of the sample'),
+    uptimeS: { type: 'number', minimum: 0 },
+    memory: {
+      type: 'object',
+      required: ['rssBytes', 'heapUsedBytes'],
+      properties: {
+        rssBytes: { type: 'integer', minimum: 0 },
+        heapUsedBytes: { type: 'integer', minimum: 0 },
+        systemFreeBytes: { type: 'integer', minimum: 0 },
+      },
+    },
+    load: { type: 'array', items: { type: 'number' }, maxItems: 3 },
+    cpuTempC: { type: ['number', 'null'] },
+    storage: {
+      type: 'object',
+      required: ['freeBytes', 'totalBytes'],
+      properties: { freeBytes: { type: 'integer', minimum: 0 }, totalBytes: { type: 'integer', minimum: 0 } },
+    },
+    queues: {
+      type: 'object',
+      required: ['outbox', 'outboxBytes', 'outboxDropped'],
+      properties: {
+        outbox: { type: 'integer', minimum: 0 },
+        outboxBytes: { type: 'integer', minimum: 0 },
+        outboxDropped: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+};
+
+export const eventSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event.json`,
+  title: 'cam/{deviceId}/event/{type} (QoS 1, from the durable outbox; at least once, de-duplicate by id)',
+  type: 'object',
+  required: ['id', 'type', 'ts', 'priority', 'data'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: EVENT_ID_PATTERN, description: '16 random bytes, lower-case hex' },
+    type: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+    ts: ms('wall-clock ms when the event happened'),
+    priority: { enum: ['high', 'low'] },
+    data: { type: 'object' },
+  },
+};
+
+export const requestSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}request.json`,
+  title: 'cam/{deviceId}/request/{op} (QoS 1)',
+  type: 'object',
+  required: ['transaction', 'ts'],
+  additionalProperties: false,
+  properties: {
+    transaction: { type: 'string', pattern: TRANSACTION_PATTERN, description: 'unique per request; duplicates get the first response again' },
+    op: { type: 'string', description: 'optional; must equal the topic level when given' },
+    ts: ms('wall-clock ms when the cloud issued the request'),
+    ttlMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+    args: { type: 'object' },
+  },
+};
+
+export const responseSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}response.json`,
+  title: 'cam/{deviceId}/response/{op}, or the MQTT 5 response topic (QoS 1)',
+  oneOf: [
+    {
+      type: 'object',
+      required: ['transaction', 'op', 'ts', 'status', 'data'],
+      additionalProperties: false,
+      properties: {
+        transaction: { type: 'string' },
+        op: { type: 'string' },
+        ts: ms('wall-clock ms of the response'),
+        status: { const: 'ok' },
+        data: {},
+      },
+    },
+    {
+      type: 'object',
+      required: ['transaction', 'op', 'ts', 'status', 'error'],
+      additionalProperties: false,
+      properties: {
+        transaction: { type: 'string' },
+        op: { type: 'string' },
+        ts: ms('wall-clock ms of the response'),
+        status: { const: 'error' },
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          additionalProperties: false,
+          properties: {
+            code: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+            message: { type: 'string' },
+            fields: { type: 'array', items: fieldProblem },
+          },
+        },
+      },
+    },
+  ],
+};
+
+export const configDesiredSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}config-desired.json`,
+  title: 'cam/{deviceId}/config/desired (retained, written by the cloud)',
+  type: 'object',
+  required: ['config'],
+  additionalProperties: false,
+  properties: {
+    version: { type: 'integer', minimum: 0 },
+    config: { type: 'object', description: 'a partial agent configuration (docs/config.md); applied all or nothing' },
+  },
+};
+
+export const configReportedSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}config-reported.json`,
+  title: 'cam/{deviceId}/config/reported (retained, QoS 1)',
+  type: 'object',
+  required: ['ts', 'desiredVersion', 'desiredHash', 'status', 'applied', 'restartRequired', 'pinned', 'rejected', 'config'],
+  additionalProperties: false,
+  properties: {
+    ts: ms('wall-clock ms of the report'),
+    desiredVersion: { type: ['integer', 'null'] },
+    desiredHash: { type: ['string', 'null'], description: 'sha256 of the canonical JSON of desired.config' },
+    status: { enum: ['applied', 'rejected', 'none'] },
+    applied: stringList(512),
+    restartRequired: stringList(512),
+    pinned: stringList(512),
+    rejected: { type: 'array', items: fieldProblem },
+    config: { type: 'object', description: 'the configuration in force, secrets masked' },
+  },
+};
+
+/** Arguments of each op (request.args). Unknown arguments are refused so typos do not pass silently. */
+export const OP_ARG_SCHEMAS = {
+  ping: { type: 'object', additionalProperties: false, properties: {} },
+  info: { type: 'object', additionalProperties: false, properties: {} },
+  reboot: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      delayMs: { type: 'integer', minimum: 0, maximum: 60_000 },
+      reason: { type: 'string', maxLength: 128 },
+    },
+  },
+  'config.get': {
+    type: 'object',
+    additionalProperties: false,
+    properties: { keys: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.]{1,128}$' }, maxItems: 64 } },
+  },
+  'config.set': {
+    type: 'object',
+    required: ['patch'],
+    additionalProperties: false,
+    properties: { patch: { type: 'object' } },
+  },
+  'logs.upload': {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: { type: 'string', pattern: '^https://', maxLength: 2048, description: 'presigned HTTPS PUT URL; without it the log goes as MQTT chunks' },
+      maxLines: { type: 'integer', minimum: 1, maximum: 100_000 },
+    },
+  },
+  unbind: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { reason: { type: 'string', maxLength: 128 } },
+  },
+} satisfies Record<string, JsonSchema>;
+
+export type OpName = keyof typeof OP_ARG_SCHEMAS;
+export const OP_NAMES = Object.keys(OP_ARG_SCHEMAS) as OpName[];
+
+/** File name under docs/schemas → schema. */
+export function publishedSchemas(): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {
+    'status.json': statusSchema,
+    'info.json': infoSchema,
+    'health.json': healthSchema,
+    'event.json': eventSchema,
+    'request.json': requestSchema,
+    'response.json': responseSchema,
+    'config-desired.json': configDesiredSchema,
+    'config-reported.json': configReportedSchema,
+  };
+  for (const op of OP_NAMES) {
+    out[`request-args.${op}.json`] = {
+      $schema: DRAFT,
+      $id: `${ID}request-args.${op}.json`,
+      title: `args of cam/{deviceId}/request/${op}`,
+      ...OP_ARG_SCHEMAS[op],
+    };
+  }
+  return out;
+}

@@ -1,0 +1,196 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Test } from 'tap';
+import { createPki, type TestPki } from './pki.js';
+
+/**
+ * A real Mosquitto for integration tests: TLS on a free loopback port,
+ * client certificates required, the certificate CN as username, and an ACL
+ * that confines each device to `cam/<its CN>/#` while a `cloud` user may
+ * read and write `cam/#`. Persistence is on so a restart keeps retained
+ * messages and persistent sessions, as a production broker would.
+ *
+ * `user root` keeps Mosquitto from dropping to user `mosquitto`, which
+ * cannot read the 0700 temp directories tests create.
+ */
+export interface TestBroker {
+  port: number;
+  url: string;
+  pki: TestPki;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** Broker log so far (for failure messages). */
+  log(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startBroker(t: Test, dir: string, opts: { extraConfig?: string } = {}): Promise<TestBroker> {
+  const pki = await createPki(dir);
+  const port = await freePort();
+  const dataDir = join(dir, 'mosquitto-data');
+  await mkdir(dataDir, { recursive: true });
+  const aclPath = join(dir, 'acl');
+  await writeFile(
+    aclPath,
+    [
+      'user cloud',
+      'topic readwrite cam/#',
+      'topic readwrite homeassistant/#',
+      '',
+      '# every device (username = certificate CN) only under its own prefix',
+      'pattern readwrite cam/%u/#',
+      'pattern readwrite homeassistant/+/%u/#',
+      '',
+    ].join('\n'),
+  );
+  const confPath = join(dir, 'mosquitto.conf');
+  await writeFile(
+    confPath,
+    [
+      'user root',
+      'per_listener_settings false',
+      'persistence true',
+      `persistence_location ${dataDir}/`,
+      'autosave_interval 1',
+      'allow_anonymous false',
+      `acl_file ${aclPath}`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      // Listener options must follow `listener`, or Mosquitto opens a default listener on 1883 for them.
+      `listener ${port} 127.0.0.1`,
+      'max_qos 1',
+      `cafile ${pki.caPath}`,
+      `certfile ${pki.server.certPath}`,
+      `keyfile ${pki.server.keyPath}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+      opts.extraConfig ?? '',
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | null = null;
+  let log = '';
+  const broker: TestBroker = {
+    port,
+    url: `mqtts://127.0.0.1:${port}`,
+    pki,
+    log: () => log,
+    async start() {
+      const c = spawn('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`mosquitto did not start:\n${log}`)), 10_000);
+        c.stderr!.on('data', (d: Buffer) => {
+          log += d.toString();
+          if (/ running/.test(log.split(' starting').at(-1) ?? '')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        c.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`mosquitto exited with ${code}:\n${log}`));
+        });
+      });
+    },
+    async stop() {
+      const c = child;
+      child = null;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGTERM');
+      await exited;
+    },
+    async restart() {
+      await broker.stop();
+      await broker.start();
+    },
+  };
+  await broker.start();
+  t.teardown(() => broker.stop());
+  return broker;
+}
+
+export interface Recorded {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  properties: Record<string, unknown> | undefined;
+  json(): any;
+}
+
+/** The test's stand-in for the cloud: a connected mqtt.js client that records every message it receives. */
+export interface CloudClient {
+  client: MqttClient;
+  messages: Recorded[];
+  waitFor(pred: (m: Recorded) => boolean, timeoutMs?: number, what?: string): Promise<Recorded>;
+  /** Resolves once `count` messages match. */
+  waitForCount(pred: (m: Recorded) => boolean, count: number, timeoutMs?: number): Promise<Recorded[]>;
+  end(): Promise<void>;
+}
+
+export async function connectCloud(
+  t: Test,
+  broker: TestBroker,
+  opts: { cn?: string; subscribe?: string[]; client?: Partial<IClientOptions> } = {},
+): Promise<CloudClient> {
+  const id = await broker.pki.client(opts.cn ?? 'cloud');
+  const client = await mqtt.connectAsync(broker.url, {
+    ca: broker.pki.ca,
+    cert: id.cert,
+    key: id.key,
+    protocolVersion: 5,
+    reconnectPeriod: 200,
+    ...opts.client,
+  });
+  const messages: Recorded[] = [];
+  const waiters = new Set<() => void>();
+  client.on('message', (topic, payload, packet) => {
+    messages.push({ topic, payload, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined, json: () => JSON.parse(payload.toString()) });
+    for (const w of [...waiters]) w();
+  });
+  if (opts.subscribe?.length) await client.subscribeAsync(opts.subscribe, { qos: 1 });
+  const waitForCount = (pred: (m: Recorded) => boolean, count: number, timeoutMs = 10_000, what = 'message') =>
+    new Promise<Recorded[]>((resolve, reject) => {
+      const check = () => {
+        const hits = messages.filter(pred);
+        if (hits.length >= count) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hits);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${count} × ${what}; got ${messages.filter(pred).length}; topics seen: ${[...new Set(messages.map((m) => m.topic))].join(', ')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const cloud: CloudClient = {
+    client,
+    messages,
+    waitForCount,
+    waitFor: async (pred, timeoutMs, what) => (await waitForCount(pred, 1, timeoutMs, what))[0]!,
+    end: () => client.endAsync(true).catch(() => undefined),
+  };
+  t.teardown(() => cloud.end());
+  return cloud;
+}
