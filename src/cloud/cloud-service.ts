@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -17,6 +17,7 @@ import type { CloudConfig } from './cloud-config.js';
 import { MqttLink } from './mqtt-link.js';
 import type { InfoPayload } from './payloads.js';
 import { logsUploadHandler } from './ops/logs-upload.js';
+import { processHealthFacts, type HealthFacts } from './health-sample.js';
 
 export interface CloudServiceDeps {
   config: LiveConfig;
@@ -114,6 +115,7 @@ export class CloudService implements Service {
         currentConfig: () => maskConfig(this.deps.config.current) as unknown as Record<string, unknown>,
       },
       deviceInfo: () => this.#info(),
+      healthFacts: () => this.#health(),
       clock: this.deps.clock,
       logger,
     });
@@ -141,6 +143,18 @@ export class CloudService implements Service {
 
   healthy(): boolean {
     return this.#link ? this.#link.healthy() : true;
+  }
+
+  /** Process facts plus what only the board and the data partition know. */
+  async #health(): Promise<HealthFacts> {
+    const facts = processHealthFacts();
+    const board = await this.deps.hal.facts.read();
+    const fs = await statfs(this.deps.config.current.data.dir).catch(() => null);
+    return {
+      ...facts,
+      cpuTempC: board.temperatureC,
+      ...(fs ? { storage: { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize } } : {}),
+    };
   }
 
   async #info(): Promise<InfoPayload> {

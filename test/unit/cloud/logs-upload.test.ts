@@ -1,0 +1,68 @@
+import t from 'tap';
+import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { logsUploadHandler, LOG_CHUNK_BYTES } from '../../../src/cloud/ops/logs-upload.js';
+import type { Clock } from '../../../src/core/clock.js';
+
+/** Timers that fire on the next turn: retries happen without real waiting. */
+const fastClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimeout: (fn) => {
+    const h = setImmediate(fn);
+    return { cancel: () => clearImmediate(h) };
+  },
+  setInterval: () => ({ cancel: () => undefined }),
+};
+
+const ctx = { transaction: 'tx-1', issuedAt: Date.now() };
+
+t.test('without a URL the log goes as numbered gzip chunks, newest lines kept', async (t) => {
+  const chunks: Array<Record<string, unknown>> = [];
+  // Random hex does not compress, so several chunks are needed.
+  const lines = Array.from({ length: 3000 }, (_, i) => `${i} ${randomBytes(48).toString('hex')}`);
+  const h = logsUploadHandler({ lines: () => lines, publishChunk: async (c) => (chunks.push(c), true), clock: fastClock });
+  const r = await h({}, ctx);
+  t.equal(r.ok, true);
+  t.ok(chunks.length > 1, 'more than one chunk');
+  t.ok(chunks.every((c) => Buffer.from(String(c.content), 'base64').length <= LOG_CHUNK_BYTES));
+  const text = gunzipSync(Buffer.concat(chunks.map((c) => Buffer.from(String(c.content), 'base64')))).toString();
+  t.equal(text.split('\n').length - 1, 3000);
+  t.same(chunks.map((c) => c.index), chunks.map((_, i) => i));
+  const limited = logsUploadHandler({ lines: () => lines, publishChunk: async () => true, clock: fastClock });
+  const l = await limited({ maxLines: 10 }, ctx);
+  t.equal(l.ok && (l.data as { lines: number }).lines, 10);
+});
+
+t.test('a full outbox is reported, not ignored', async (t) => {
+  const h = logsUploadHandler({ lines: () => ['a'], publishChunk: async () => false, clock: fastClock });
+  const r = await h({}, ctx);
+  t.same(r.ok ? null : r.error.code, 'outbox_full');
+});
+
+t.test('HTTPS PUT: retried on 5xx and network errors, not on 4xx, never plain HTTP', async (t) => {
+  const statuses = [503, 500, 200];
+  let calls = 0;
+  const h = logsUploadHandler({
+    lines: () => ['x'],
+    publishChunk: async () => true,
+    clock: fastClock,
+    put: async () => ({ status: statuses[calls++]! }),
+  });
+  const r = await h({ url: 'https://bucket/x?sig=1' }, ctx);
+  t.equal(r.ok, true);
+  t.equal(calls, 3);
+
+  let forbidden = 0;
+  const expired = logsUploadHandler({ lines: () => ['x'], publishChunk: async () => true, clock: fastClock, put: async () => (forbidden++, { status: 403 }) });
+  const e = await expired({ url: 'https://bucket/x' }, ctx);
+  t.equal(e.ok ? null : e.error.code, 'upload_failed');
+  t.equal(forbidden, 1, 'an expired URL is not retried');
+
+  const down = logsUploadHandler({ lines: () => ['x'], publishChunk: async () => true, clock: fastClock, put: async () => Promise.reject(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })) });
+  const d = await down({ url: 'https://bucket/x' }, ctx);
+  t.match(d.ok ? '' : d.error.message, /ECONNREFUSED/);
+
+  const plain = await down({ url: 'http://bucket/x' }, ctx);
+  t.equal(plain.ok ? null : plain.error.code, 'invalid_args');
+});
