@@ -15,8 +15,10 @@ await build({
   format: 'esm',
   target: 'node20',
   // sharp ships native code; zxing-wasm loads its .wasm file from its own
-  // package folder; fluent-ffmpeg is loaded lazily; aedes only serves the demo.
-  external: ['sharp', 'zxing-wasm', 'fluent-ffmpeg', 'aedes'],
+  // package folder; fluent-ffmpeg and node-onvif are loaded lazily (and
+  // node-onvif's `new Buffer()` only warns when it runs outside
+  // node_modules); aedes only serves the demo.
+  external: ['sharp', 'zxing-wasm', 'fluent-ffmpeg', 'node-onvif', 'aedes'],
   // The build time lets the self-test tell a reset RTC (clock before the build) from a sane one.
   define: { AGENT_VERSION: JSON.stringify(pkg.version), AGENT_BUILD_TIME: JSON.stringify(new Date().toISOString()) },
   // CommonJS dependencies call require() for Node's built-ins.

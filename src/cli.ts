@@ -45,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
         const { factoryCommand } = await import('./factory/factory-command.js');
         return await factoryCommand(argv.slice(1), io);
       }
+      case 'onvif': {
+        // Support tool for the streamer's ONVIF service; loaded only when used.
+        const { onvifCommand } = await import('./cli/onvif-command.js');
+        return await onvifCommand(argv.slice(1), io);
+      }
       case 'config': {
         if (second === 'check') {
           const { values, positionals } = parse(argv.slice(2), {}, true);

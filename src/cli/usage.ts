@@ -10,6 +10,7 @@ Commands:
   config check FILE   validate a configuration file
   config show         print the effective configuration, secrets masked
   factory …           factory station: provision, batch, verify-label, self-test
+  onvif probe …       query the streamer's ONVIF service (or --discover it) and print JSON
 
 Options:
   --help, -h          show help for a command
