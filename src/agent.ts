@@ -6,7 +6,7 @@ import type { AgentConfig } from './config/schema.js';
 import { createHal } from './hal/index.js';
 import { defaultEvdevLayout, type HalConfig } from './hal/config.js';
 import type { Hal } from './hal/types.js';
-import { FrameSource } from './media/frame-source.js';
+import { VideoService } from './media/video-service.js';
 import { DeviceLifecycle } from './lifecycle/device-lifecycle.js';
 import { IdentityService } from './identity/identity-service.js';
 import { PersonalDataService } from './store/personal-data-service.js';
@@ -46,8 +46,8 @@ export class Agent {
   readonly identity: IdentityService;
   readonly personalData: PersonalDataService;
   readonly cloud: CloudService;
-  /** The analysis video; null until an input is configured or discovered. */
-  readonly video: FrameSource | null;
+  /** The analysis video: the configured input or the streamer's ONVIF sub-stream. */
+  readonly video: VideoService;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -79,20 +79,30 @@ export class Agent {
       language: () => deps.config.current.device.language,
     });
     const halService: Service = { name: 'hal', start: () => this.hal.start(), stop: () => this.hal.stop() };
-    this.video = cfg.video.input
-      ? new FrameSource({
-          config: {
-            input: cfg.video.input,
-            loop: cfg.video.loop,
-            width: cfg.video.analysis.width,
-            height: cfg.video.analysis.height,
-            fps: cfg.video.analysis.fps,
-            stallTimeoutMs: cfg.video.stallTimeoutSeconds * 1000,
-          },
-          clock: this.clock,
-          logger: logger.child({ svc: 'video' }),
-        })
-      : null;
+    this.video = new VideoService({
+      config: {
+        input: cfg.video.input,
+        loop: cfg.video.loop,
+        width: cfg.video.analysis.width,
+        height: cfg.video.analysis.height,
+        fps: cfg.video.analysis.fps,
+        stallTimeoutMs: cfg.video.stallTimeoutSeconds * 1000,
+        onvif: {
+          ...cfg.video.onvif,
+          timeoutMs: cfg.video.onvif.timeoutSeconds * 1000,
+          discoverTimeoutMs: cfg.video.onvif.discoverTimeoutSeconds * 1000,
+        },
+      },
+      clock: this.clock,
+      logger: logger.child({ svc: 'video' }),
+      secrets: deps.logging.secrets,
+      // node-onvif is loaded only on cameras that use it.
+      onvif: async () => {
+        const [{ connectOnvif }, { discoverOnvif }] = await Promise.all([import('./media/onvif/onvif-camera.js'), import('./media/onvif/onvif-discovery.js')]);
+        const log = logger.child({ svc: 'onvif' });
+        return { connect: (o) => connectOnvif(o, { logger: log }), discover: (o) => discoverOnvif(o) };
+      },
+    });
     this.cloud = new CloudService({
       config: deps.config,
       identity: this.identity,
@@ -105,10 +115,10 @@ export class Agent {
       logger: logger.child({ svc: 'cloud' }),
       outboxDir: layout.cloudOutboxDir,
       agentVersion: agentVersion(),
-      capabilities: () => ['config', 'logs', 'reboot', 'unbind', ...(this.video ? ['video'] : [])],
+      capabilities: () => ['config', 'logs', 'reboot', 'unbind', ...(this.video.state !== 'off' ? ['video'] : []), ...(this.video.camera?.hasPtz() ? ['ptz'] : [])],
       erasePersonalData: () => this.#erasePersonalData(),
     });
-    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, ...(this.video ? [this.video] : []), this.cloud];
+    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.video, this.cloud];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({

@@ -14,7 +14,8 @@ export function secretValues(values: unknown): string[] {
     const value = getPath(values, path);
     if (typeof value !== 'string' || value === '') continue;
     if (setting.mask === 'url-credentials') out.push(...credentialSecrets(value));
-    else out.push(value);
+    // Passwords also travel percent-encoded inside URLs (an ONVIF stream URI).
+    else out.push(value, encodeURIComponent(value));
   }
   return out;
 }

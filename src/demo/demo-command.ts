@@ -80,9 +80,9 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   });
 
   let frames = 0;
-  running.agent.video?.on('frame', () => frames++);
+  running.agent.video.on('frame', () => frames++);
   const stats = setInterval(() => {
-    console.say(`🎥 camera feed: ${frames} frames in the last 10 s (${running.agent.video?.stats().state ?? 'off'})`);
+    console.say(`🎥 camera feed: ${frames} frames in the last 10 s (${running.agent.video.state})`);
     frames = 0;
   }, 10_000);
 

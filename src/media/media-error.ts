@@ -15,7 +15,9 @@ export type MediaErrorCode =
   /** A non-looping file input reached its end; nothing more will come. */
   | 'input_ended'
   /** The frame source configuration is out of range. */
-  | 'invalid_config';
+  | 'invalid_config'
+  /** The streamer's ONVIF service could not be found or asked for a stream yet. */
+  | 'input_unresolved';
 
 export class MediaError extends Error {
   override readonly name = 'MediaError';

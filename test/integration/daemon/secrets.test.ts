@@ -48,7 +48,7 @@ t.test('secrets never appear in log output: start, config change, error paths, s
   const lines: string[] = [];
   const running = await startAgent({ sources: { systemFile: config, env: {} }, output: { write: (l) => void lines.push(l) }, env: {} });
   // The error path: ffmpeg cannot reach the camera and reports the URL.
-  const down = new Promise<void>((resolve) => running.agent.video?.on('health', (h) => h.state === 'down' && resolve()));
+  const down = new Promise<void>((resolve) => running.agent.video.on('health', (h) => h.state === 'down' && resolve()));
   await down;
   const changed = await running.live.change(second.layer, 'api');
   t.same(changed.rejected, []);
