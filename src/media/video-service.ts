@@ -24,7 +24,8 @@ export interface OnvifAccess {
   discover(opts: { timeoutMs: number }): Promise<Array<{ xaddrs: string[] }>>;
 }
 
-export type VideoState = 'off' | 'resolving' | 'streaming' | 'down';
+/** off: no input configured; resolving: asking ONVIF; starting: input known, no frame yet. */
+export type VideoState = 'off' | 'resolving' | 'starting' | 'streaming' | 'down';
 
 /**
  * The analysis video: `video.input` when configured, otherwise the ONVIF
@@ -81,6 +82,7 @@ export class VideoService implements Service {
     this.#stopped = false;
     const { config, logger } = this.deps;
     if (config.input) {
+      this.#state = 'starting';
       await this.#startSource(config.input);
       return;
     }
@@ -118,6 +120,7 @@ export class VideoService implements Service {
       const input = camera.streamUri('sub');
       if (!input) throw Object.assign(new Error('the streamer offers no RTSP stream'), { code: 'onvif_invalid_response' });
       logger.info({ profiles: camera.profiles.length }, 'ONVIF streamer connected; analysing its sub-stream');
+      this.#state = 'starting';
       await this.#startSource(input);
     } catch (err) {
       if (this.#stopped) return;
