@@ -2,10 +2,12 @@
 // Numbers live here, not in tests, so the test suite stays deterministic.
 import { benchStartup } from './bench/startup.js';
 import { benchFactory } from './bench/factory.js';
+import { benchCloud } from './bench/cloud.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
   factory: benchFactory,
+  cloud: benchCloud,
 };
 
 const wanted = process.argv.slice(2);

@@ -41,7 +41,7 @@ export const DEFAULT_CLOUD_CONFIG: CloudConfig = {
   connectTimeoutMs: 20_000,
   requestTtlMs: 300_000,
   healthIntervalS: 300,
-  backoff: { minMs: 1_000, maxMs: 120_000, resetAfterMs: 30_000, startDelayMaxMs: 1_000 },
+  backoff: { minMs: 1_000, maxMs: 120_000, resetAfterMs: 30_000, startDelayMaxMs: 5_000 },
   outbox: { maxCount: 1000, maxBytes: 4 * 1024 * 1024, maxAgeH: 24 },
   drain: { messagesPerSecond: 80, bytesPerSecond: 360_000, maxInflight: 20 },
   homeAssistant: { enabled: false, discoveryPrefix: 'homeassistant' },

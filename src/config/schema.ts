@@ -446,7 +446,14 @@ export const schema = {
       minMs: setting<number>({ doc: 'First reconnect delay cap (full jitter below it).', format: 'ca-int', min: 100, max: 60000, default: 1000, restart: true }),
       maxMs: setting<number>({ doc: 'Largest reconnect delay cap.', format: 'ca-int', min: 1000, max: 3600000, default: 120000, restart: true }),
       resetAfterMs: setting<number>({ doc: 'The backoff resets only after the link stayed up this long.', format: 'ca-int', min: 0, max: 600000, default: 30000, restart: true }),
-      startDelayMaxMs: setting<number>({ doc: 'Random delay before the first connect, so a fleet that boots together does not connect together.', format: 'ca-int', min: 0, max: 600000, default: 1000, restart: true }),
+      startDelayMaxMs: setting<number>({
+        doc: 'Random delay before the first connect and before the first reconnect after a stable connection is lost, so a fleet that boots or loses its broker together does not come back together.',
+        format: 'ca-int',
+        min: 0,
+        max: 600000,
+        default: 5000,
+        restart: true,
+      }),
     },
     outbox: {
       maxCount: setting<number>({ doc: 'Events kept on flash while offline; beyond it the oldest low-priority event is dropped.', format: 'ca-int', min: 10, max: 100000, default: 1000, restart: true }),

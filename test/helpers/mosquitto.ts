@@ -21,8 +21,9 @@ export interface TestBroker {
   url: string;
   pki: TestPki;
   start(): Promise<void>;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
+  /** SIGTERM (clean shutdown, disconnects clients one by one) or SIGKILL (a crash: every socket drops at once). */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  restart(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Broker log so far (for failure messages). */
   log(): string;
 }
@@ -38,7 +39,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startBroker(t: Test, dir: string, opts: { extraConfig?: string } = {}): Promise<TestBroker> {
+/** Anything that can run clean-up at the end: a tap Test, or the fleet simulation's own list. */
+export interface Teardown {
+  teardown(fn: () => unknown): unknown;
+}
+
+export async function startBroker(t: Teardown, dir: string, opts: { extraConfig?: string } = {}): Promise<TestBroker> {
   const pki = await createPki(dir);
   const port = await freePort();
   const dataDir = join(dir, 'mosquitto-data');
@@ -95,31 +101,39 @@ export async function startBroker(t: Test, dir: string, opts: { extraConfig?: st
     async start() {
       const c = spawn('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
+      let sinceStart = '';
+      let started = false;
+      c.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (!started) sinceStart += d.toString();
+      });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`mosquitto did not start:\n${log}`)), 10_000);
-        c.stderr!.on('data', (d: Buffer) => {
-          log += d.toString();
-          if (/ running/.test(log.split(' starting').at(-1) ?? '')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
+        const check = () => {
+          if (!/ running/.test(sinceStart)) return;
+          // Only scan this run's output, and only until it is up (a fleet of clients logs a lot).
+          started = true;
+          c.stderr!.off('data', check);
+          clearTimeout(timer);
+          resolve();
+        };
+        c.stderr!.on('data', check);
         c.once('exit', (code) => {
           clearTimeout(timer);
           reject(new Error(`mosquitto exited with ${code}:\n${log}`));
         });
       });
     },
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       const c = child;
       child = null;
       if (!c || c.exitCode !== null) return;
       const exited = new Promise((resolve) => c.once('exit', resolve));
-      c.kill('SIGTERM');
+      c.kill(signal);
       await exited;
     },
-    async restart() {
-      await broker.stop();
+    async restart(signal = 'SIGTERM') {
+      await broker.stop(signal);
       await broker.start();
     },
   };

@@ -64,3 +64,23 @@ t.test('a random start delay, and at least 1 s between CONNECTs (AWS: 1 connect/
   t.equal(b.nextDelay(200), 800, 'jitter of 0 right after an attempt still waits out the 1 s gap');
   t.equal(b.nextDelay(5_000), 0, 'no extra wait when the last attempt was long ago');
 });
+
+t.test('the first reconnect after losing a stable connection spreads over the start-delay window', async (t) => {
+  const rnd = seeded(11);
+  const firsts: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const b = new ReconnectBackoff({ ...DEFAULT_BACKOFF, minGapMs: 0, random: rnd });
+    b.connected(0);
+    b.disconnected(60_000);
+    firsts.push(b.nextDelay());
+    const second = b.nextDelay();
+    if (second > 2_000) t.fail(`the second attempt is back on the doubling schedule (${second})`);
+  }
+  t.ok(Math.max(...firsts) < 5_000 && Math.max(...firsts) > 4_000, 'spread over [0, 5 s)');
+  const early = firsts.filter((d) => d < 1_000).length;
+  t.ok(early > 150 && early < 250, `only a fifth in the first second (${early})`);
+  const unstable = new ReconnectBackoff({ ...DEFAULT_BACKOFF, minGapMs: 0, random: () => 0.999 });
+  unstable.connected(0);
+  unstable.disconnected(1_000);
+  t.ok(unstable.nextDelay() < 1_000, 'a connection that never stabilised keeps its doubling schedule');
+});
