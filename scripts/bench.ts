@@ -3,11 +3,13 @@
 import { benchStartup } from './bench/startup.js';
 import { benchFactory } from './bench/factory.js';
 import { benchCloud } from './bench/cloud.js';
+import { benchMotion } from './bench/motion.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
   factory: benchFactory,
   cloud: benchCloud,
+  motion: benchMotion,
 };
 
 const wanted = process.argv.slice(2);

@@ -7,6 +7,8 @@ import { createHal } from './hal/index.js';
 import { defaultEvdevLayout, type HalConfig } from './hal/config.js';
 import type { Hal } from './hal/types.js';
 import { VideoService } from './media/video-service.js';
+import { VideoAnalyzer } from './media/video-analyzer.js';
+import { readMotionConfig, type MotionConfig } from './media/motion/motion-config.js';
 import { DeviceLifecycle } from './lifecycle/device-lifecycle.js';
 import { IdentityService } from './identity/identity-service.js';
 import { PersonalDataService } from './store/personal-data-service.js';
@@ -48,6 +50,8 @@ export class Agent {
   readonly cloud: CloudService;
   /** The analysis video: the configured input or the streamer's ONVIF sub-stream. */
   readonly video: VideoService;
+  /** Motion detection over the analysis video. */
+  readonly motion: VideoAnalyzer;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -103,6 +107,20 @@ export class Agent {
         return { connect: (o) => connectOnvif(o, { logger: log }), discover: (o) => discoverOnvif(o) };
       },
     });
+    this.motion = new VideoAnalyzer({
+      frames: this.video,
+      config: motionConfigOf(cfg),
+      clock: this.clock,
+      logger: logger.child({ svc: 'motion' }),
+    });
+    this.motion.on('motion', (n) => {
+      if (n.type === 'start') this.bus.emit('motion.started', { at: n.at, t: n.t, score: n.score, zones: n.zones });
+      else this.bus.emit('motion.ended', { at: n.at, t: n.t, score: n.score, zones: n.zones, durationMs: n.durationMs, reason: n.reason });
+    });
+    // Every motion knob applies live: a technician tuning zones sees the effect at once.
+    this.bus.on('config.changed', ({ changed }) => {
+      if (changed.some((k) => k.startsWith('motion.') || k === 'device.timezone')) this.motion.configure(motionConfigOf(deps.config.current));
+    });
     this.cloud = new CloudService({
       config: deps.config,
       identity: this.identity,
@@ -115,10 +133,18 @@ export class Agent {
       logger: logger.child({ svc: 'cloud' }),
       outboxDir: layout.cloudOutboxDir,
       agentVersion: agentVersion(),
-      capabilities: () => ['config', 'logs', 'reboot', 'unbind', ...(this.video.state !== 'off' ? ['video'] : []), ...(this.video.camera?.hasPtz() ? ['ptz'] : [])],
+      capabilities: () => [
+        'config',
+        'logs',
+        'reboot',
+        'unbind',
+        ...(this.video.state !== 'off' ? ['video', 'motion'] : []),
+        ...(this.video.camera?.hasPtz() ? ['ptz'] : []),
+      ],
       erasePersonalData: () => this.#erasePersonalData(),
     });
-    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.video, this.cloud];
+    // The analyzer subscribes before the video starts and stops after it.
+    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.motion, this.video, this.cloud];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({
@@ -178,6 +204,13 @@ export class Agent {
       }
     }
   }
+}
+
+/** The detector's configuration; the schema already validated every knob, so a failure here is a bug. */
+export function motionConfigOf(cfg: AgentConfig): MotionConfig {
+  const read = readMotionConfig(cfg.motion, cfg.device.timezone);
+  if (!read.ok) throw new Error(`motion configuration passed the schema but not the detector: ${read.issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`);
+  return read.config;
 }
 
 export function halConfig(cfg: AgentConfig): HalConfig {

@@ -45,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
         const { factoryCommand } = await import('./factory/factory-command.js');
         return await factoryCommand(argv.slice(1), io);
       }
+      case 'motion': {
+        const { motionCommand } = await import('./cli/motion-command.js');
+        return await motionCommand(argv.slice(1), io);
+      }
       case 'onvif': {
         // Support tool for the streamer's ONVIF service; loaded only when used.
         const { onvifCommand } = await import('./cli/onvif-command.js');

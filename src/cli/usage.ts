@@ -11,6 +11,7 @@ Commands:
   config show         print the effective configuration, secrets masked
   factory …           factory station: provision, batch, verify-label, self-test
   onvif probe …       query the streamer's ONVIF service (or --discover it) and print JSON
+  motion analyze VIDEO  run motion detection over a video file, one JSON line per event
 
 Options:
   --help, -h          show help for a command

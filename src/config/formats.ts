@@ -1,4 +1,6 @@
 import { isAbsolute } from 'node:path';
+import { parseRegions } from '../media/motion/regions.js';
+import { parseSchedule } from '../media/motion/schedule.js';
 
 /**
  * Value rules for configuration keys. Each rule is a named convict format
@@ -169,7 +171,51 @@ const url: Rule = {
   describe: (p) => `${(p.schemes ?? []).join('/')} URL${p.plaintextOnlyLoopback ? ' (plaintext schemes only on loopback)' : ''}${p.allowEmpty ? ', or empty' : ''}`,
 };
 
-export const rules: readonly Rule[] = [integer, number, boolean, string, path, timezone, mediaInput, url];
+/** JSON from an environment variable; anything unparsable stays a string so the check names it. */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** Motion zones or masks: polygons in 0–1 coordinates (src/media/motion/regions.ts). */
+function regions(name: string, kind: 'zone' | 'mask'): Rule {
+  return {
+    name,
+    check(v) {
+      const r = parseRegions(v, kind);
+      return r.ok ? null : r.message;
+    },
+    coerce: parseJson,
+    describe: () => `list of ${kind}s: [{"name", "points": [[x, y], …]}] with 0–1 coordinates (docs/motion.md)`,
+  };
+}
+
+const motionSchedule: Rule = {
+  name: 'ca-motion-schedule',
+  check(v) {
+    const r = parseSchedule(v, 'UTC');
+    return r.ok ? null : r.message;
+  },
+  coerce: parseJson,
+  describe: () => 'weekly arm intervals (docs/motion.md); empty = always armed',
+};
+
+export const rules: readonly Rule[] = [
+  integer,
+  number,
+  boolean,
+  string,
+  path,
+  timezone,
+  mediaInput,
+  url,
+  regions('ca-motion-zones', 'zone'),
+  regions('ca-motion-masks', 'mask'),
+  motionSchedule,
+];
 
 const byName = new Map(rules.map((r) => [r.name, r]));
 

@@ -1,4 +1,5 @@
 import type { RuleParams } from './formats.js';
+import { motionSettings } from '../media/motion/motion-config.js';
 
 /**
  * The agent's configuration schema: every key with its doc, rule, default and
@@ -470,6 +471,7 @@ export const schema = {
       discoveryPrefix: setting<string>({ doc: 'Home Assistant discovery prefix.', format: 'ca-string', maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/, patternDoc: 'one topic level', default: 'homeassistant', restart: true }),
     },
   },
+  motion: motionSchema(),
   log: {
     level: setting<(typeof LOG_LEVELS)[number]>({
       doc: 'Lowest level written to stdout (journald).',
@@ -495,6 +497,30 @@ export const schema = {
     }),
   },
 } satisfies SchemaTree;
+
+/**
+ * The motion knobs are defined once, with the detector (motion-config.ts,
+ * also the source of docs/motion.md); the schema is built from that table
+ * so the two cannot drift. Every knob applies live, without a restart.
+ */
+function motionSchema(): SchemaTree {
+  const tree: SchemaTree = {};
+  for (const m of motionSettings) {
+    const parts = m.key.split('.');
+    let node = tree;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as SchemaTree;
+    const format =
+      m.format === 'motion-regions' ? (m.key === 'zones' ? 'ca-motion-zones' : 'ca-motion-masks') : m.format === 'motion-schedule' ? 'ca-motion-schedule' : m.format;
+    node[parts[parts.length - 1]!] = setting({
+      doc: m.doc,
+      format,
+      default: m.default,
+      ...(m.min !== undefined ? { min: m.min } : {}),
+      ...(m.max !== undefined ? { max: m.max } : {}),
+    });
+  }
+  return tree;
+}
 
 type ValueTree<T> = {
   [K in keyof T]: T[K] extends Setting<infer V> ? V : ValueTree<T[K]>;

@@ -12,6 +12,9 @@ export interface BusEvents {
   'button.gesture': { gesture: ButtonGesture; heldMs: number };
   'config.changed': { changed: string[]; restartRequired: string[] };
   'health.changed': { healthy: boolean; failing: string[] };
+  /** Motion began: `at` wall-clock ms, `t` frame time, `score` changed area in percent of the frame. */
+  'motion.started': { at: number; t: number; score: number; zones: string[] };
+  'motion.ended': { at: number; t: number; score: number; zones: string[]; durationMs: number; reason: 'quiet' | 'disarmed' | 'flush' };
 }
 
 export type BusEventName = keyof BusEvents;

@@ -37,7 +37,7 @@ export class DemoConsole implements LogOutput {
   }
 }
 
-const ICON: Record<string, string> = { led: '💡', prompt: '🔊', state: '➜ ', video: '🎥', warn: '⚠️ ', error: '✖ ', fatal: '✖ ' };
+const ICON: Record<string, string> = { led: '💡', prompt: '🔊', state: '➜ ', video: '🎥', motion: '🏃', warn: '⚠️ ', error: '✖ ', fatal: '✖ ' };
 
 export function humanLine(rec: Record<string, unknown>): string {
   const { level, time, svc, msg, pid: _p, hostname: _h, ...rest } = rec;
@@ -46,6 +46,7 @@ export function humanLine(rec: Record<string, unknown>): string {
   else if ('prompt' in rest) icon = ICON.prompt!;
   else if (msg === 'device state changed') icon = ICON.state!;
   else if (svc === 'video') icon = ICON.video!;
+  else if (svc === 'motion') icon = ICON.motion!;
   if (level === 'warn' || level === 'error' || level === 'fatal') icon = ICON[level as string]!;
   const fields = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

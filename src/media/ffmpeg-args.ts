@@ -26,6 +26,13 @@ export interface GrayFrameSpec {
    * camera vanishes mid-stream instead of blocking forever in read().
    */
   socketTimeoutMs: number;
+  /**
+   * Read file and lavfi inputs at their own frame rate (`-re`, the default),
+   * like a camera delivers them. `false` decodes as fast as the CPU allows:
+   * offline analysis (`motion analyze`), where frame times come from the
+   * frame index, not from the wall clock.
+   */
+  realtime?: boolean;
 }
 
 /** What fluent-ffmpeg needs: options before `-i`, the `-i` value, options before the output. */
@@ -61,17 +68,18 @@ export function buildGrayFrameArgs(spec: GrayFrameSpec): FfmpegArgs {
     '-probesize', '100000',
   ];
 
+  const re = spec.realtime === false ? [] : ['-re'];
   let inputOptions: string[];
   let input = spec.input;
   switch (kind) {
     case 'lavfi':
       // -re: lavfi sources otherwise generate as fast as the CPU allows.
-      inputOptions = ['-re', '-f', 'lavfi'];
+      inputOptions = [...re, '-f', 'lavfi'];
       input = spec.input.slice(LAVFI_PREFIX.length);
       break;
     case 'file':
       // -re: play at the file's own rate, like a camera would.
-      inputOptions = spec.loop ? ['-re', '-stream_loop', '-1'] : ['-re'];
+      inputOptions = spec.loop ? [...re, '-stream_loop', '-1'] : re;
       break;
     case 'rtsp':
       // TCP: UDP RTP loses packets (grey smears) on busy Wi-Fi and needs
