@@ -5,18 +5,20 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
  * the cloud registry (provisioning.md §6.3/§6.4). scrypt is in node:crypto;
  * Argon2id is not in Node 20 and would mean a native or wasm dependency.
  *
- * Parameters: N = 2^14, r = 8, p = 1 (16 MiB, ~40 ms on the 2-core station
- * host) — the "interactive" setting from Percival's scrypt paper and Node's
- * default. The code is 40 random bits, not a human password, so the hash
- * only has to make exhausting 2^39 guesses per unit (salt is per unit)
- * expensive: months of GPU time per serial. The string carries its
+ * Parameters: N = 2^13, r = 8, p = 1 (8 MiB, ~28 ms on the 2-core station
+ * host). The code is 40 random bits with a per-unit salt, not a human
+ * password, so what protects a leaked registry is the cost of exhausting
+ * 2^39 guesses *per unit*: about 2^39 × 28 ms ≈ 490 CPU-years here, and
+ * memory-hard on GPUs. N = 2^14 would double that but also double the
+ * factory line's biggest cost (scrypt was 60 % of a unit's CPU, and the
+ * station must label ≥ 20 units/s on 2 cores). The string carries its
  * parameters, so the cloud can rehash with stronger ones on import.
  *
  * Format (PHC string, passlib's scrypt form):
- *   $scrypt$ln=14,r=8,p=1$<salt, base64 no padding>$<32-byte key, base64 no padding>
+ *   $scrypt$ln=13,r=8,p=1$<salt, base64 no padding>$<32-byte key, base64 no padding>
  * Input: the 9 canonical characters of the code, check character included.
  */
-export const CODE_HASH_PARAMS = { ln: 14, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
+export const CODE_HASH_PARAMS = { ln: 13, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
 
 function run(code: string, salt: Buffer, ln: number, r: number, p: number, keyLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
