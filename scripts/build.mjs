@@ -1,15 +1,24 @@
-// Builds the agent into one ESM file, dist/camera-agent.mjs. One bundle
-// instead of a tree of modules starts faster and costs ~4 MB less RSS on the
-// camera (measured: 55 vs 59.6 MB idle). Native and optional dependencies
+// Builds the agent into dist/camera-agent.mjs plus lazily loaded chunks. A
+// bundle instead of a tree of modules starts faster and costs ~4 MB less RSS
+// on the camera (measured: 55 vs 59.6 MB idle). Native and optional dependencies
 // stay external and load from node_modules when first used.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+
+// Chunk names carry content hashes: start empty so old chunks never linger.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: [new URL('../src/cli.ts', import.meta.url).pathname],
-  outfile: new URL('../dist/camera-agent.mjs', import.meta.url).pathname,
+  entryPoints: { 'camera-agent': new URL('../src/cli.ts', import.meta.url).pathname },
+  outdir: new URL('../dist', import.meta.url).pathname,
+  outExtension: { '.js': '.mjs' },
+  // Code behind a dynamic import() (factory tools, self-test, demo, ONVIF,
+  // and the cloud link when it is off) lives in chunks loaded only when
+  // used, so a daemon pays in RSS only for what it runs.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -62,6 +62,8 @@ interface Recorder {
   scheduled: number[];
   attempts: number[];
   connects: number[];
+  /** Due times of the attempts that reached a live broker: the load a restarted broker sees. */
+  connectsDue: number[];
   online: number[];
 }
 let recorder: Recorder | null = null;
@@ -71,9 +73,13 @@ tlsModule.connect = function (this: unknown, ...a: unknown[]): TLSSocket {
   const socket = (realConnect as (...x: unknown[]) => TLSSocket).apply(this, a);
   const r = recorder;
   if (r) {
-    r.scheduled.push((firingDue ?? performance.now()) - r.t0);
+    const due = (firingDue ?? performance.now()) - r.t0;
+    r.scheduled.push(due);
     r.attempts.push(performance.now() - r.t0);
-    socket.once('connect', () => r.connects.push(performance.now() - r.t0));
+    socket.once('connect', () => {
+      r.connects.push(performance.now() - r.t0);
+      r.connectsDue.push(due);
+    });
   }
   return socket;
 } as typeof tlsModule.connect;
@@ -171,7 +177,7 @@ async function runFleet(label: string, broker: TestBroker, devices: Device[], di
 
   const eld = monitorEventLoopDelay({ resolution: 5 });
   eld.enable();
-  rec = { t0: performance.now(), scheduled: [], attempts: [], connects: [], online: [] };
+  rec = { t0: performance.now(), scheduled: [], attempts: [], connects: [], connectsDue: [], online: [] };
   recorder = rec;
   // SIGKILL: a broker crash drops every connection at the same moment (a SIGTERM makes Mosquitto
   // disconnect clients one by one over a few hundred ms, which would spread the wave by itself).
@@ -232,9 +238,10 @@ function histogram(r: RunResult, times: number[], what: string, scale: number): 
 }
 
 function summary(r: RunResult): string {
-  const { scheduled, attempts, connects, online } = r.rec;
+  const { scheduled, attempts, connects, connectsDue, online } = r.rec;
   return (
-    `[${r.label}] peak ${peakPerS(scheduled)} CONNECT attempts/s by due time (${peak1s(scheduled)} in the busiest second); ` +
+    `[${r.label}] peak ${peakPerS(connectsDue)} CONNECTs/s reaching the broker, by due time (${peak1s(connectsDue)} in the busiest second); ` +
+    `peak ${peakPerS(scheduled)} attempts/s by due time incl. those refused while it was down (${peak1s(scheduled)} in the busiest second); ` +
     `as executed here: ${peakPerS(connects)} CONNECTs/s (${peak1s(connects)} in the busiest second); ` +
     `${attempts.length} attempts (${attempts.length - connects.length} refused while the broker was down), ` +
     `${connects.length} CONNECTs, ${online.length} back online in ${(r.recoveryMs / 1000).toFixed(1)} s; ` +
@@ -261,8 +268,12 @@ try {
   const fixed = await runFleet(`fixed ${FIXED_MS} ms`, broker, devices, dir, FIXED_MS);
 
   const scale = Math.max(1, Math.max(...buckets(jitter.rec.scheduled), ...buckets(fixed.rec.scheduled)) / 50);
-  histogram(jitter, jitter.rec.scheduled, 'CONNECT attempts by due time', scale);
-  histogram(fixed, fixed.rec.scheduled, 'CONNECT attempts by due time', scale);
+  histogram(jitter, jitter.rec.connectsDue, 'CONNECTs reaching the broker, by due time', scale);
+  histogram(fixed, fixed.rec.connectsDue, 'CONNECTs reaching the broker, by due time', scale);
+  if (process.env.FLEET_SIM_ATTEMPTS) {
+    histogram(jitter, jitter.rec.scheduled, 'CONNECT attempts (incl. refused) by due time', scale);
+    histogram(fixed, fixed.rec.scheduled, 'CONNECT attempts (incl. refused) by due time', scale);
+  }
   if (process.env.FLEET_SIM_EXECUTED) {
     histogram(jitter, jitter.rec.connects, 'CONNECTs as executed in this process', scale);
     histogram(fixed, fixed.rec.connects, 'CONNECTs as executed in this process', scale);
@@ -270,11 +281,18 @@ try {
   say('');
   say(summary(jitter));
   say(summary(fixed));
-  const pj = peakPerS(jitter.rec.scheduled);
-  const pf = peakPerS(fixed.rec.scheduled);
+  // The headline is what the restarted broker has to absorb: CONNECTs that
+  // reach it, at the time each device's timer was due (one simulator process
+  // runs late under 500 TLS handshakes; independent cameras would not).
+  const pj = peakPerS(jitter.rec.connectsDue);
+  const pf = peakPerS(fixed.rec.connectsDue);
   const ratio = pf / Math.max(pj, 1e-9);
+  const attempts = peakPerS(fixed.rec.scheduled) / Math.max(peakPerS(jitter.rec.scheduled), 1e-9);
   const executed = peakPerS(fixed.rec.connects) / Math.max(peakPerS(jitter.rec.connects), 1e-9);
-  say(`peak CONNECT attempts/s (by due time): jitter ${pj}, fixed ${pf}: ratio ${ratio.toFixed(1)}× (goal ≥ 10×: ${ratio >= 10 ? 'met' : 'NOT met'}); as executed in this process: ${executed.toFixed(1)}×`);
+  say(
+    `peak CONNECTs/s reaching the broker (by due time): jitter ${pj}, fixed ${pf}: ratio ${ratio.toFixed(1)}× (goal ≥ 10×: ${ratio >= 10 ? 'met' : 'NOT met'}); ` +
+      `all attempts incl. refused: ${attempts.toFixed(1)}×; as executed in this process: ${executed.toFixed(1)}×`,
+  );
   say(`fleet-sim finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   for (const fn of cleanups.reverse()) await fn();
