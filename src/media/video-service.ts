@@ -7,14 +7,9 @@ import { FrameSource, type FrameSourceConfig, type FrameSourceEvents, type Frame
 import { RestartBackoff } from './restart-backoff.js';
 import type { OnvifCamera } from './onvif/onvif-camera.js';
 
-export interface VideoConfig {
-  /** Any ffmpeg input; wins over ONVIF when set. */
+export interface VideoConfig extends FrameSourceConfig {
+  /** Any ffmpeg input; wins over ONVIF when set (empty: ask ONVIF). */
   input: string;
-  loop: boolean;
-  width: number;
-  height: number;
-  fps: number;
-  stallTimeoutMs: number;
   onvif: { xaddr: string; user: string; password: string; discover: boolean; timeoutMs: number; discoverTimeoutMs: number };
 }
 
@@ -133,15 +128,8 @@ export class VideoService implements Service {
   }
 
   async #startSource(input: string): Promise<void> {
-    const { config } = this.deps;
-    const sourceConfig: FrameSourceConfig = {
-      input,
-      loop: config.loop,
-      width: config.width,
-      height: config.height,
-      fps: config.fps,
-      stallTimeoutMs: config.stallTimeoutMs,
-    };
+    const { onvif: _onvif, ...frames } = this.deps.config;
+    const sourceConfig: FrameSourceConfig = { ...frames, input };
     const source = new FrameSource({ config: sourceConfig, clock: this.deps.clock, logger: this.deps.logger });
     source.on('frame', (f) => this.#events.emit('frame', f));
     source.on('health', (h) => this.#forwardHealth(h));

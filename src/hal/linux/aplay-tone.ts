@@ -1,13 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock, Timer } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
 import { HalError } from '../hal-error.js';
 import type { TonePlayer } from '../types.js';
-import { startProgram, type RunningProgram } from './child-process.js';
+import { awaitWithDeadline, startProgram, type RunningProgram } from './child-process.js';
 
-const WATCHDOG_SLACK_MS = 5_000;
 const MAX_TONE_MS = 30_000;
 /** −6 dBFS: loud enough to measure, no clipping in the codec's output stage. */
 export const TONE_AMPLITUDE = 16384;
@@ -62,13 +61,8 @@ export class AplayTone implements TonePlayer {
       await writeFile(file, toneWav(hz, ms, sampleRate));
       const program = startProgram(this.#command, ['-q', '-D', this.#alsaDevice, file]);
       this.#playing = program;
-      let timedOut = false;
-      const watchdog: Timer = this.#clock.setTimeout(() => {
-        timedOut = true;
-        void program.stop(500);
-      }, ms + WATCHDOG_SLACK_MS);
       try {
-        const exit = await program.exited;
+        const { exit, timedOut } = await awaitWithDeadline(program, this.#clock, ms);
         if (exit.code !== 0 || timedOut) {
           this.#logger.warn(
             { device: this.#alsaDevice, hz, code: exit.code, signal: exit.signal, err: exit.spawnError ?? undefined, stderr: exit.stderrTail || undefined, timedOut },
@@ -77,7 +71,6 @@ export class AplayTone implements TonePlayer {
           throw new HalError('audio_device_failed', `aplay failed for a ${hz} Hz tone`, { cause: exit.spawnError ?? undefined });
         }
       } finally {
-        watchdog.cancel();
         if (this.#playing === program) this.#playing = null;
       }
     } finally {

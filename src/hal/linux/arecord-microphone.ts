@@ -1,11 +1,10 @@
-import type { Clock, Timer } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
 import { HalError } from '../hal-error.js';
 import type { Microphone } from '../types.js';
-import { startProgram, type RunningProgram } from './child-process.js';
+import { awaitWithDeadline, startProgram, type RunningProgram } from './child-process.js';
 
 /** arecord needs a moment to open the device; past this slack on top of the recording it is wedged. */
-const WATCHDOG_SLACK_MS = 5_000;
 const MAX_RECORD_MS = 60_000;
 
 /**
@@ -36,13 +35,8 @@ export class ArecordMicrophone implements Microphone {
     const args = ['-q', '-D', this.#alsaDevice, '-f', 'S16_LE', '-c', '1', '-r', String(sampleRate), '-t', 'raw', '-s', String(frames), '-'];
     const program = startProgram(this.#command, args, { onStdout: (c) => chunks.push(c) });
     this.#running.add(program);
-    let timedOut = false;
-    const watchdog: Timer = this.#clock.setTimeout(() => {
-      timedOut = true;
-      void program.stop(500);
-    }, ms + WATCHDOG_SLACK_MS);
     try {
-      const exit = await program.exited;
+      const { exit, timedOut } = await awaitWithDeadline(program, this.#clock, ms);
       if (exit.code !== 0 || timedOut) {
         this.#logger.warn(
           { device: this.#alsaDevice, code: exit.code, signal: exit.signal, err: exit.spawnError ?? undefined, stderr: exit.stderrTail || undefined, timedOut },
@@ -52,7 +46,6 @@ export class ArecordMicrophone implements Microphone {
       }
       return toSamples(Buffer.concat(chunks), frames);
     } finally {
-      watchdog.cancel();
       this.#running.delete(program);
     }
   }

@@ -71,3 +71,27 @@ export function startProgram(
     },
   };
 }
+
+/**
+ * Waits for a program that should end by itself within `ms` (an audio clip,
+ * a recording); past that plus a slack it is stopped, so a wedged sound
+ * driver cannot hang its caller.
+ */
+export async function awaitWithDeadline(
+  program: RunningProgram,
+  clock: { setTimeout(fn: () => void, ms: number): { cancel(): void } },
+  ms: number,
+  slackMs = 5_000,
+): Promise<{ exit: ProgramExit; timedOut: boolean }> {
+  let timedOut = false;
+  const watchdog = clock.setTimeout(() => {
+    timedOut = true;
+    void program.stop(500);
+  }, ms + slackMs);
+  try {
+    const exit = await program.exited;
+    return { exit, timedOut };
+  } finally {
+    watchdog.cancel();
+  }
+}
