@@ -4,12 +4,16 @@ import { benchStartup } from './bench/startup.js';
 import { benchFactory } from './bench/factory.js';
 import { benchCloud } from './bench/cloud.js';
 import { benchMotion } from './bench/motion.js';
+import { benchSnapshot } from './bench/snapshot.js';
+import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
   factory: benchFactory,
   cloud: benchCloud,
   motion: benchMotion,
+  snapshot: benchSnapshot,
+  alarm: benchAlarm,
 };
 
 const wanted = process.argv.slice(2);

@@ -19,6 +19,8 @@ import { Indicator } from './lifecycle/indicator.js';
 import type { Logging } from './log/logger.js';
 import type { Notifier } from './system/sd-notify.js';
 import { Watchdog, eventLoopLagProbe } from './system/watchdog.js';
+import type { AlarmService } from './alarm/alarm-service.js';
+import { createAlarmService } from './alarm/alarm-setup.js';
 
 export interface AgentDeps {
   config: LiveConfig;
@@ -52,6 +54,8 @@ export class Agent {
   readonly video: VideoService;
   /** Motion detection over the analysis video. */
   readonly motion: VideoAnalyzer;
+  /** Motion alarms with snapshots (src/alarm/). */
+  readonly alarm: AlarmService;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -142,9 +146,33 @@ export class Agent {
         ...(this.video.camera?.hasPtz() ? ['ptz'] : []),
       ],
       erasePersonalData: () => this.#erasePersonalData(),
+      alarmOps: () => ({
+        snapshot: async () => {
+          const r = await this.alarm.requestSnapshot();
+          return r.ok ? { ok: true, data: r.data } : { ok: false, error: { code: r.code, message: r.message } };
+        },
+        'snapshot.upload-url': (args) => {
+          const r = this.alarm.answerUploadUrl(args as unknown as Parameters<AlarmService['answerUploadUrl']>[0]);
+          return r.ok ? { ok: true, data: { accepted: true } } : { ok: false, error: { code: r.code, message: r.message } };
+        },
+      }),
     });
-    // The analyzer subscribes before the video starts and stops after it.
-    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.motion, this.video, this.cloud];
+    this.alarm = createAlarmService({
+      config: deps.config,
+      bus: this.bus,
+      clock: this.clock,
+      logger,
+      video: this.video,
+      // Privacy mode: the analyzer is stopped outright, not just disarmed.
+      analysis: { pause: () => this.motion.stop(), resume: () => this.motion.start() },
+      shutterClosed: () => this.lifecycle.snapshot.state === 'privacy',
+      spoolDir: layout.spoolDir,
+      link: this.cloud.alarmLink(),
+    });
+    // The analyzer subscribes before the video starts and stops after it; the
+    // alarm service after the analyzer (it may pause it for privacy) and
+    // before the video (its pre-event ring sees the first frames).
+    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.motion, this.alarm, this.video, this.cloud];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({

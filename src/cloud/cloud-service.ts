@@ -14,10 +14,13 @@ import type { LogRing } from '../log/log-ring.js';
 import { maskIp, maskMac, maskSsid } from '../log/mask.js';
 import type { PersonalDataService } from '../store/personal-data-service.js';
 import type { CloudConfig } from './cloud-config.js';
-import { MqttLink } from './mqtt-link.js';
+import type { MqttLink } from './mqtt-link.js';
 import type { InfoPayload } from './payloads.js';
 import { logsUploadHandler } from './ops/logs-upload.js';
 import { processHealthFacts, type HealthFacts } from './health-sample.js';
+import type { OpHandlers } from './ops.js';
+import { topicScheme } from './topics.js';
+import type { AlarmLink } from '../alarm/alarm-link.js';
 
 export interface CloudServiceDeps {
   config: LiveConfig;
@@ -35,6 +38,8 @@ export interface CloudServiceDeps {
   capabilities: () => string[];
   /** Erase personal data and the runtime configuration (unbind). */
   erasePersonalData: () => Promise<void>;
+  /** Alarm ops (`snapshot`, `snapshot.upload-url`), registered by the composition root. */
+  alarmOps?: () => OpHandlers;
 }
 
 export function cloudConfig(cfg: AgentConfig): CloudConfig {
@@ -51,6 +56,7 @@ export class CloudService implements Service {
   readonly name = 'cloud';
   #link: MqttLink | null = null;
   #off: Array<() => void> = [];
+  readonly #onlineListeners = new Set<() => void>();
 
   constructor(private readonly deps: CloudServiceDeps) {}
 
@@ -78,6 +84,9 @@ export class CloudService implements Service {
       return;
     }
     const { loaded } = check;
+    // mqtt.js is loaded only when the cloud link is on: a camera without one
+    // (factory test, local-only use) does not carry it in memory.
+    const { MqttLink } = await import('./mqtt-link.js');
     const link = new MqttLink({
       deviceId: loaded.identity.deviceId,
       config: cloudConfig(cfg),
@@ -109,6 +118,7 @@ export class CloudService implements Service {
           publishChunk: async (data) => (await this.#link?.publishEvent('logs', data, 'low'))?.ok === true,
           clock: this.deps.clock,
         }),
+        ...this.deps.alarmOps?.(),
       },
       configSync: {
         applyConfig: (patch) => this.deps.config.change(patch, 'cloud'),
@@ -122,6 +132,7 @@ export class CloudService implements Service {
     this.#off.push(
       link.on('online', () => {
         void this.deps.lifecycle.dispatch({ type: 'link-up', bound: this.deps.lifecycle.snapshot.bound });
+        for (const l of [...this.#onlineListeners]) l();
       }),
       link.on('offline', () => {
         const u = this.deps.lifecycle.snapshot.underlying;
@@ -143,6 +154,43 @@ export class CloudService implements Service {
 
   healthy(): boolean {
     return this.#link ? this.#link.healthy() : true;
+  }
+
+  /**
+   * The link as the alarm service sees it. Usable before start() and while
+   * the cloud is off: events then fail with `cloud_off` and images stay spooled.
+   */
+  alarmLink(): AlarmLink {
+    const topics = (): ReturnType<typeof topicScheme> | null => {
+      const check = this.deps.identity.check;
+      if (!check?.ok) return null;
+      const cfg = this.deps.config.current.cloud;
+      return topicScheme({ deviceId: check.loaded.identity.deviceId, prefix: cfg.topicPrefix, discoveryPrefix: cfg.homeAssistant.discoveryPrefix });
+    };
+    const snapshotTopic = (alarmId: string): string => {
+      const t = topics();
+      return t?.ok ? t.value.snapshot(alarmId) : `cam/unknown/snapshot/${alarmId}`;
+    };
+    return {
+      online: () => this.#link?.state === 'online',
+      onOnline: (l) => {
+        this.#onlineListeners.add(l);
+        return () => this.#onlineListeners.delete(l);
+      },
+      publishEvent: async (type, data, priority) => {
+        const link = this.#link;
+        if (!link) return { ok: false, code: 'cloud_off' };
+        const r = await link.publishEvent(type, data, priority);
+        return r.ok ? { ok: true, id: r.value.id } : { ok: false, code: r.error.code };
+      },
+      snapshotTopic,
+      publishSnapshot: async (alarmId, part, payload) => {
+        const link = this.#link;
+        if (!link) throw Object.assign(new Error('the cloud link is off'), { code: 'delivery_unavailable' });
+        const outcome = await link.publishBinary(`${snapshotTopic(alarmId)}${part === 'thumb' ? '/thumb' : ''}`, payload);
+        if (outcome === 'refused') throw Object.assign(new Error('the broker refused the snapshot message'), { code: 'delivery_refused' });
+      },
+    };
   }
 
   /** Process facts plus what only the board and the data partition know. */
@@ -177,7 +225,9 @@ export class CloudService implements Service {
       uptimeS: Math.round(facts.uptimeSeconds),
       activatedAt: binding ? Date.parse(binding.boundAt) || null : null,
       state: this.deps.lifecycle.snapshot.state,
-      privacy: this.deps.lifecycle.snapshot.state === 'privacy',
+      // Both switches as they are in force (persisted in the runtime config / the shutter state).
+      privacy: this.deps.lifecycle.snapshot.state === 'privacy' || cfg.privacy.mode,
+      alarmSnapshots: cfg.alarm.snapshots,
       capabilities: this.deps.capabilities(),
     };
   }

@@ -197,6 +197,20 @@ export class MqttLink implements Service {
     return this.#outbox.stats();
   }
 
+  /**
+   * Binary QoS 1 publish of an alarm image, only under `{base}/snapshot/`:
+   * images are too big for the outbox (they wait in the snapshot spool
+   * instead), so this resolves on PUBACK or rejects while the link is down.
+   */
+  async publishBinary(topic: string, payload: Buffer): Promise<PublishOutcome> {
+    const client = this.#client;
+    if (!client?.connected || !this.#scheme) throw Object.assign(new Error('the cloud link is down'), { code: 'link_down' });
+    if (!topic.startsWith(`${this.#scheme.base}/snapshot/`)) throw Object.assign(new Error('binary publishes are for snapshot topics only'), { code: 'invalid_args' });
+    const problem = checkPublish(topic, payload.length, 1);
+    if (problem) throw Object.assign(new Error(problem.message), { code: problem.code });
+    return this.#publishOn(client, topic, payload, 1, false);
+  }
+
   on(event: LinkEvent, listener: () => void): () => void {
     const set = this.#listeners.get(event) ?? new Set();
     set.add(listener);

@@ -55,6 +55,8 @@ export const infoSchema: JsonSchema = {
     uptimeS: { type: 'number', minimum: 0 },
     activatedAt: { type: ['integer', 'null'], description: 'wall-clock ms of binding to an account' },
     capabilities: stringList(64),
+    privacy: { type: 'boolean', description: 'privacy mode (config privacy.mode or the shutter closed): no analysis, no alarms' },
+    alarmSnapshots: { type: 'boolean', description: 'config alarm.snapshots: alarms carry an image' },
   },
 };
 
@@ -201,6 +203,76 @@ export const configReportedSchema: JsonSchema = {
   },
 };
 
+const snapshotRef: JsonSchema = {
+  type: 'object',
+  required: ['state'],
+  additionalProperties: false,
+  properties: {
+    state: { enum: ['pending', 'off'], description: 'off: alarm.snapshots is false, no image exists' },
+    delivery: { enum: ['https', 'mqtt'] },
+    topic: { type: 'string', description: 'mqtt: the topic the image (or thumbnail) will arrive on' },
+  },
+};
+
+/** `data` of cam/{deviceId}/event/alarm. */
+export const alarmEventDataSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event-data.alarm.json`,
+  title: 'data of cam/{deviceId}/event/alarm (QoS 1, priority high): never carries image bytes',
+  type: 'object',
+  required: ['alarmId', 'kind', 'at', 'score', 'zones', 'snapshot', 'thumbnail'],
+  additionalProperties: false,
+  properties: {
+    alarmId: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'names the snapshot topic, the upload request and the status events' },
+    kind: { enum: ['motion', 'manual'] },
+    at: ms('wall-clock ms of the motion start (manual: of the request)'),
+    score: { type: 'number', minimum: 0, maximum: 100, description: 'changed area in percent of the frame at the start' },
+    zones: stringList(16),
+    snapshot: snapshotRef,
+    thumbnail: snapshotRef,
+  },
+};
+
+/** `data` of cam/{deviceId}/event/snapshot. */
+export const snapshotEventDataSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event-data.snapshot.json`,
+  title: 'data of cam/{deviceId}/event/snapshot: what became of an alarm image',
+  type: 'object',
+  required: ['alarmId', 'state', 'delivery', 'attempts'],
+  additionalProperties: false,
+  properties: {
+    alarmId: { type: 'string', pattern: EVENT_ID_PATTERN },
+    state: { enum: ['delivered', 'retrying', 'failed'], description: 'failed: no image could be captured or spooled (code says why)' },
+    delivery: { enum: ['https', 'mqtt'] },
+    attempts: { type: 'integer', minimum: 0 },
+    bytes: { type: 'integer', minimum: 0 },
+    width: { type: 'integer', minimum: 1 },
+    height: { type: 'integer', minimum: 1 },
+    lowRes: { type: 'boolean', description: 'the image is the upscaled low-res pre-event frame' },
+    source: { enum: ['onvif', 'grab', 'pre-event'] },
+    retryInMs: { type: 'integer', minimum: 0 },
+    code: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+  },
+};
+
+/** `data` of cam/{deviceId}/event/upload-url. */
+export const uploadUrlEventDataSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event-data.upload-url.json`,
+  title: 'data of cam/{deviceId}/event/upload-url: the device asks for presigned PUT URLs; answered by request op snapshot.upload-url',
+  type: 'object',
+  required: ['alarmId', 'requestId', 'contentType', 'image', 'thumbnail'],
+  additionalProperties: false,
+  properties: {
+    alarmId: { type: 'string', pattern: EVENT_ID_PATTERN },
+    requestId: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'echo it in the answer; a new one per attempt' },
+    contentType: { const: 'image/jpeg' },
+    image: { type: 'object', required: ['bytes', 'sha256'], additionalProperties: false, properties: { bytes: { type: 'integer', minimum: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+    thumbnail: { type: 'object', required: ['bytes', 'sha256'], additionalProperties: false, properties: { bytes: { type: 'integer', minimum: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+  },
+};
+
 /** Arguments of each op (request.args). Unknown arguments are refused so typos do not pass silently. */
 export const OP_ARG_SCHEMAS = {
   ping: { type: 'object', additionalProperties: false, properties: {} },
@@ -237,6 +309,25 @@ export const OP_ARG_SCHEMAS = {
     additionalProperties: false,
     properties: { reason: { type: 'string', maxLength: 128 } },
   },
+  snapshot: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'take a snapshot now: an alarm of kind `manual` with its image, delivered like a motion alarm; the response carries the alarm id',
+    properties: {},
+  },
+  'snapshot.upload-url': {
+    type: 'object',
+    required: ['alarmId', 'requestId', 'url'],
+    additionalProperties: false,
+    description: 'the answer to event/upload-url: presigned HTTPS PUT URLs for one alarm image (and its thumbnail)',
+    properties: {
+      alarmId: { type: 'string', pattern: EVENT_ID_PATTERN },
+      requestId: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+      url: { type: 'string', pattern: '^https://', maxLength: 4096, description: 'PUT target of the image (image/jpeg)' },
+      thumbnailUrl: { type: 'string', pattern: '^https://', maxLength: 4096, description: 'PUT target of the thumbnail; without it no thumbnail is uploaded' },
+      headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 }, description: 'extra request headers the signature covers' },
+    },
+  },
 } satisfies Record<string, JsonSchema>;
 
 export type OpName = keyof typeof OP_ARG_SCHEMAS;
@@ -253,6 +344,9 @@ export function publishedSchemas(): Record<string, JsonSchema> {
     'response.json': responseSchema,
     'config-desired.json': configDesiredSchema,
     'config-reported.json': configReportedSchema,
+    'event-data.alarm.json': alarmEventDataSchema,
+    'event-data.snapshot.json': snapshotEventDataSchema,
+    'event-data.upload-url.json': uploadUrlEventDataSchema,
   };
   for (const op of OP_NAMES) {
     out[`request-args.${op}.json`] = {

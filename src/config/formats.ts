@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { parseRegions } from '../media/motion/regions.js';
 import { parseSchedule } from '../media/motion/schedule.js';
+import { parsePrivacyMasks } from '../alarm/snapshot-geometry.js';
 
 /**
  * Value rules for configuration keys. Each rule is a named convict format
@@ -203,6 +204,17 @@ const motionSchedule: Rule = {
   describe: () => 'weekly arm intervals (docs/motion.md); empty = always armed',
 };
 
+/** Privacy masks of alarm snapshots (src/alarm/snapshot-geometry.ts): burned in before an image leaves. */
+const privacyMasks: Rule = {
+  name: 'ca-privacy-masks',
+  check(v) {
+    const r = parsePrivacyMasks(v);
+    return r.ok ? null : r.error.message;
+  },
+  coerce: parseJson,
+  describe: () => 'list of masks: [{"name", "points": [[x, y], …]}] with 0–1 coordinates, at most 16 (docs/snapshots.md)',
+};
+
 export const rules: readonly Rule[] = [
   integer,
   number,
@@ -215,6 +227,7 @@ export const rules: readonly Rule[] = [
   regions('ca-motion-zones', 'zone'),
   regions('ca-motion-masks', 'mask'),
   motionSchedule,
+  privacyMasks,
 ];
 
 const byName = new Map(rules.map((r) => [r.name, r]));

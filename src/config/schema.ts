@@ -472,6 +472,65 @@ export const schema = {
     },
   },
   motion: motionSchema(),
+  privacy: {
+    mode: setting<boolean>({
+      doc: 'Privacy mode: no video analysis, no alarms, no snapshots (as while the privacy shutter is closed). Persisted; reported as `privacy` in info.',
+      format: 'ca-bool',
+      default: false,
+    }),
+    masks: setting<Array<{ name: string; points: Array<[number, number]> }>>({
+      doc: 'Privacy masks burned black into every alarm snapshot before it leaves the device: [{"name", "points": [[x, y], …]}] with 0–1 coordinates (docs/snapshots.md).',
+      format: 'ca-privacy-masks',
+      default: [],
+    }),
+  },
+  alarm: {
+    enabled: setting<boolean>({ doc: 'Raise an alarm event on every motion start.', format: 'ca-bool', default: true }),
+    snapshots: setting<boolean>({
+      doc: 'Capture and send a snapshot with each alarm. false: no image is captured, spooled or sent (only the event); spooled images are deleted. Reported as `alarmSnapshots` in info.',
+      format: 'ca-bool',
+      default: true,
+    }),
+    delivery: setting<'https' | 'mqtt'>({
+      doc: 'How the image leaves: `https` (PUT to a presigned URL the cloud hands out; production, AWS IoT allows 128 KB per message) or `mqtt` (binary on cam/{deviceId}/snapshot/{alarmId}, chunked above alarm.mqtt.maxPayloadBytes). docs/protocol.md.',
+      format: ['https', 'mqtt'] as const,
+      default: 'https',
+    }),
+    maxPerMinute: setting<number>({ doc: 'Alarms raised per rolling minute at most; further motion starts are counted, not sent.', format: 'ca-int', min: 1, max: 600, default: 10 }),
+    mqtt: {
+      maxPayloadBytes: setting<number>({ doc: 'Largest snapshot message; a bigger JPEG is sent in chunks of this size (header included). AWS IoT: 131072.', format: 'ca-int', min: 4096, max: 131072, default: 131072 }),
+    },
+    https: {
+      urlTimeoutMs: setting<number>({ doc: 'How long to wait for the cloud to answer an upload-url request.', format: 'ca-int', min: 500, max: 120000, default: 10000 }),
+      uploadTimeoutMs: setting<number>({ doc: 'Budget of one PUT of a snapshot.', format: 'ca-int', min: 1000, max: 300000, default: 30000 }),
+      ca: setting<string>({ doc: 'PEM file of extra CAs trusted for uploads (tests, on-premise clouds); empty = the system CAs only.', format: 'ca-path', allowEmpty: true, default: '', restart: true }),
+    },
+    retry: {
+      minMs: setting<number>({ doc: 'First retry delay of a failed snapshot delivery (doubling, equal jitter).', format: 'ca-int', min: 100, max: 600000, default: 5000 }),
+      maxMs: setting<number>({ doc: 'Largest retry delay of a failed snapshot delivery.', format: 'ca-int', min: 1000, max: 3600000, default: 600000 }),
+    },
+    snapshot: {
+      width: setting<number>({ doc: 'Snapshot width in px (aspect kept).', format: 'ca-int', min: 160, max: 3840, default: 1280 }),
+      quality: setting<number>({ doc: 'Snapshot JPEG quality.', format: 'ca-int', min: 10, max: 100, default: 80 }),
+      thumbnailWidth: setting<number>({ doc: 'Thumbnail width in px.', format: 'ca-int', min: 64, max: 640, default: 320 }),
+      thumbnailQuality: setting<number>({ doc: 'Thumbnail JPEG quality.', format: 'ca-int', min: 10, max: 100, default: 70 }),
+      maxUpscale: setting<number>({ doc: 'Never enlarge a captured frame more than this factor (a low-res fallback frame stays small).', format: 'ca-number', min: 1, max: 8, default: 4 }),
+      overlay: {
+        enabled: setting<boolean>({ doc: 'Draw time and device name into the snapshot.', format: 'ca-bool', default: true }),
+        position: setting<'top-left' | 'top-right' | 'bottom-left' | 'bottom-right'>({ doc: 'Corner of the overlay box.', format: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const, default: 'bottom-left' }),
+        deviceName: setting<string>({ doc: 'Device name shown under the time; empty shows the time only.', format: 'ca-string', maxLength: 48, allowEmpty: true, default: '' }),
+      },
+      onvifTimeoutMs: setting<number>({ doc: 'Budget of the ONVIF snapshot-URI request.', format: 'ca-int', min: 100, max: 30000, default: 1500 }),
+      grabTimeoutMs: setting<number>({ doc: 'Budget of the ffmpeg one-frame grab of the main stream.', format: 'ca-int', min: 100, max: 30000, default: 3000 }),
+      totalTimeoutMs: setting<number>({ doc: 'Whole capture budget; afterwards the best pre-event frame is used.', format: 'ca-int', min: 100, max: 60000, default: 4000 }),
+      preEventFrames: setting<number>({ doc: 'Analysis frames kept for the low-res fallback (0 = none).', format: 'ca-int', min: 0, max: 100, default: 10 }),
+    },
+    spool: {
+      maxBytes: setting<number>({ doc: 'Bytes of undelivered snapshots kept on flash; the oldest are dropped beyond it.', format: 'ca-int', min: 262144, max: 268435456, default: 8388608 }),
+      maxCount: setting<number>({ doc: 'Undelivered snapshots kept on flash.', format: 'ca-int', min: 1, max: 10000, default: 50 }),
+      retentionHours: setting<number>({ doc: 'Snapshots older than this are deleted, delivered or not (shortest retention of personal data).', format: 'ca-number', min: 0.01, max: 168, default: 24 }),
+    },
+  },
   log: {
     level: setting<(typeof LOG_LEVELS)[number]>({
       doc: 'Lowest level written to stdout (journald).',

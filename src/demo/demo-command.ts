@@ -79,6 +79,16 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     cloud.publish(`cam/${deviceId}/request/ping`, JSON.stringify(request)).catch(() => undefined);
   });
 
+  // Each alarm's snapshot (masked, overlaid, metadata-free) lands in the output folder.
+  const snapshotsDir = join(out, 'snapshots');
+  await mkdir(snapshotsDir, { recursive: true });
+  running.agent.alarm.on('snapshot', (n) => {
+    const file = join(snapshotsDir, `${new Date(n.at).toISOString().replace(/[:.]/g, '-')}-${n.alarmId.slice(0, 8)}.jpg`);
+    writeFile(file, n.jpeg)
+      .then(() => console.say(`📸 alarm snapshot saved: ${file}`))
+      .catch((err: unknown) => console.say(`could not save the alarm snapshot: ${(err as Error).message}`));
+  });
+
   let frames = 0;
   running.agent.video.on('frame', () => frames++);
   const stats = setInterval(() => {

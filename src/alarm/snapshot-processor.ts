@@ -1,0 +1,231 @@
+/**
+ * Turns a captured frame into what may leave the device: resized, privacy
+ * masks burned in, timestamp and device name drawn, metadata stripped, plus
+ * a thumbnail. The one module that uses sharp for alarm snapshots.
+ *
+ * Order matters for privacy: the masks are burned in (a bitwise AND with a
+ * mask bitmap, mask-raster.ts) in the same libvips pipeline as the decode
+ * and resize, and everything afterwards (thumbnail, overlay, JPEG encode)
+ * starts from that masked raw buffer. No unmasked pixels are ever
+ * encoded, spooled or handed to another module.
+ *
+ * Memory (performance.md §3.5, measured in docs/snapshots.md): libvips'
+ * operation cache is off and one thread works per image; snapshots are
+ * processed one at a time through an internal queue, so a burst of alarms
+ * costs time, not RAM.
+ */
+import type { Sharp } from 'sharp';
+import type SharpFactory from 'sharp';
+import type { Logger } from '../log/logger.js';
+import { fail, ok, type Result } from './snapshot-error.js';
+import {
+  formatOverlayTime,
+  overlayLayout,
+  overlaySvg,
+  targetSize,
+  type OverlayPosition,
+  type PrivacyMask,
+  type Size,
+} from './snapshot-geometry.js';
+import { inspectImage, markerName, metadataSegments } from './image-inspect.js';
+import type { SnapshotFrame } from './snapshot-types.js';
+import { rasterizeMasks } from './mask-raster.js';
+import { blendOverlay, type RawImage } from './overlay-blend.js';
+
+export interface SnapshotProcessorConfig {
+  /** Output width in px (`alarm.snapshot.width`). */
+  width: number;
+  /** JPEG quality 1–100 (`alarm.snapshot.quality`). */
+  quality: number;
+  thumbnailWidth: number;
+  thumbnailQuality: number;
+  /** Never enlarge an input more than this (`alarm.snapshot.maxUpscale`). */
+  maxUpscale: number;
+  /**
+   * Refuse inputs with more pixels than this before decoding: a hostile or
+   * broken snapshot URI could otherwise make libvips allocate gigabytes.
+   */
+  limitInputPixels: number;
+  /** mozjpeg trellis quantisation: ~10 % smaller files for ~2–3× encode time; off by default. */
+  mozjpeg: boolean;
+  masks: readonly PrivacyMask[];
+  overlay: {
+    enabled: boolean;
+    position: OverlayPosition;
+    /** Shown under the time; empty to show the time only. */
+    deviceName: string;
+    /** IANA name (`device.timezone`). */
+    timeZone: string;
+  };
+}
+
+export const SNAPSHOT_PROCESSOR_DEFAULTS: Omit<SnapshotProcessorConfig, 'masks' | 'overlay'> = {
+  width: 1280,
+  quality: 80,
+  thumbnailWidth: 320,
+  thumbnailQuality: 70,
+  maxUpscale: 4,
+  limitInputPixels: 4096 * 4096,
+  mozjpeg: false,
+};
+
+export interface ProcessedSnapshot {
+  jpeg: Buffer;
+  thumbnail: Buffer;
+  size: Size;
+  thumbnailSize: Size;
+  /** The frame came from the low-res pre-event ring (upscaled). */
+  lowRes: boolean;
+  /** Wall-clock ms printed in the overlay. */
+  at: number;
+}
+
+export interface SnapshotProcessorDeps {
+  config: () => SnapshotProcessorConfig;
+  logger: Logger;
+}
+
+/**
+ * sharp (libvips) is loaded on first use, not at start: it adds ~35 MB of
+ * RSS, and an idle camera that never sees motion never needs it.
+ */
+let sharp: typeof SharpFactory;
+async function loadSharp(): Promise<void> {
+  sharp ??= (await import('sharp')).default;
+}
+
+/** Process-wide libvips settings for a 128–512 MB camera; idempotent. */
+export async function configureSharpForLowMemory(): Promise<void> {
+  await loadSharp();
+  // The operation cache (50 MB, 100 items by default) only helps when the
+  // same image is processed repeatedly; ours never is.
+  sharp.cache(false);
+  // One libvips worker thread per image: on a 1–2 core SoC more threads
+  // only add stacks and allocator arenas.
+  sharp.concurrency(1);
+}
+
+export class SnapshotProcessor {
+  #queue: Promise<unknown> = Promise.resolve();
+  #textRenders: boolean | null = null;
+  #maskCache: { key: string; bitmap: Buffer } | null = null;
+
+  constructor(private readonly deps: SnapshotProcessorDeps) {}
+
+  /** Nothing to do until the first snapshot: see loadSharp(). */
+  async start(): Promise<void> {}
+
+  /** Loads sharp, applies the low-memory settings and checks that overlay text can be drawn; once. */
+  async #ready(): Promise<void> {
+    if (this.#textRenders !== null) return;
+    await configureSharpForLowMemory();
+    this.#textRenders = await probeTextRendering();
+    if (!this.#textRenders) {
+      this.deps.logger.warn(
+        { font: 'DejaVu Sans' },
+        'snapshot overlay text renders no glyphs: no usable font (install fonts-dejavu-core); the box is drawn without text',
+      );
+    }
+  }
+
+  /** Whether a font was found (null before the first snapshot). */
+  get textRenders(): boolean | null {
+    return this.#textRenders;
+  }
+
+  /** Processes one frame; calls are queued so only one image is in memory at a time. */
+  process(frame: SnapshotFrame, at: number): Promise<Result<ProcessedSnapshot>> {
+    const run = this.#queue.then(() => this.#process(frame, at));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #process(frame: SnapshotFrame, at: number): Promise<Result<ProcessedSnapshot>> {
+    await this.#ready();
+    const cfg = this.deps.config();
+    let input: Sharp;
+    let inSize: Size;
+    if (frame.kind === 'encoded') {
+      const info = inspectImage(frame.bytes);
+      if (info === null) return fail('snapshot_invalid_image', 'frame is not a complete JPEG or PNG');
+      if (info.width * info.height > cfg.limitInputPixels) {
+        return fail('snapshot_invalid_image', `frame is ${info.width}×${info.height}, above the ${cfg.limitInputPixels}-pixel limit`);
+      }
+      inSize = { width: info.width, height: info.height };
+      input = sharp(frame.bytes, { limitInputPixels: cfg.limitInputPixels, failOn: 'error', sequentialRead: true });
+    } else {
+      inSize = { width: frame.width, height: frame.height };
+      input = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 1 } });
+    }
+    const size = targetSize(inSize, cfg.width, cfg.maxUpscale);
+    try {
+      // 1. decode → resize → sRGB → AND with the mask bitmap → raw. Every
+      //    later step starts from these masked pixels.
+      let pipeline = input.resize(size.width, size.height, { fit: 'fill' }).toColourspace('srgb');
+      const mask = this.#maskBitmap(cfg.masks, size);
+      if (mask) pipeline = pipeline.boolean(mask, 'and', { raw: { width: size.width, height: size.height, channels: 1 } });
+      const masked = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const raw: RawImage = { data: masked.data, width: masked.info.width, height: masked.info.height, channels: masked.info.channels };
+      const rawOpts = { raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 } };
+
+      // 2. thumbnail, before the overlay is drawn into the buffer: text at a
+      //    quarter of the size is an unreadable smudge; the alarm carries the
+      //    time. The overlay box is rendered meanwhile (another libuv thread).
+      const thumbSize = targetSize(size, cfg.thumbnailWidth, 1);
+      const lines = [formatOverlayTime(at, cfg.overlay.timeZone), cfg.overlay.deviceName];
+      const layout = overlayLayout(size, lines, cfg.overlay.position);
+      const [thumbnail, box] = await Promise.all([
+        sharp(raw.data, rawOpts)
+          .resize(thumbSize.width, thumbSize.height, { fit: 'fill' })
+          .jpeg({ quality: cfg.thumbnailQuality, mozjpeg: cfg.mozjpeg })
+          .toBuffer(),
+        cfg.overlay.enabled ? sharp(Buffer.from(overlaySvg(layout))).ensureAlpha().raw().toBuffer({ resolveWithObject: true }) : null,
+      ]);
+
+      // 3. overlay blended in place → JPEG. No withMetadata()/keepMetadata():
+      //    sharp then writes no EXIF, XMP or ICC (checked below, not assumed).
+      if (box) {
+        blendOverlay(raw, { data: box.data, width: box.info.width, height: box.info.height, channels: box.info.channels }, layout.left, layout.top);
+      }
+      const jpeg = await sharp(raw.data, rawOpts).jpeg({ quality: cfg.quality, mozjpeg: cfg.mozjpeg }).toBuffer();
+
+      for (const [name, bytes] of [['snapshot', jpeg], ['thumbnail', thumbnail]] as const) {
+        const info = inspectImage(bytes);
+        const found = info ? metadataSegments(info) : [];
+        if (info === null || found.length > 0) {
+          return fail('metadata_present', `${name} carries ${found.map((s) => markerName(s.marker)).join(', ') || 'an unreadable header'}; refused`);
+        }
+      }
+      return ok({ jpeg, thumbnail, size, thumbnailSize: thumbSize, lowRes: frame.lowRes, at });
+    } catch (err) {
+      return fail(
+        err instanceof Error && /pixel limit|unsupported image|corrupt|premature|bad seek|VipsJpeg/i.test(err.message) ? 'snapshot_invalid_image' : 'process_failed',
+        `sharp failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  /**
+   * The mask bitmap for this size, rasterised once and kept while masks and
+   * size stay the same (w×h bytes: 0.9 MB at 720p — cheaper than ~15 ms of
+   * JS rasterising per alarm).
+   */
+  #maskBitmap(masks: readonly PrivacyMask[], size: Size): Buffer | null {
+    if (masks.length === 0) return null;
+    const key = `${size.width}x${size.height}:${JSON.stringify(masks)}`;
+    if (this.#maskCache?.key !== key) {
+      const bitmap = rasterizeMasks(masks, size)!;
+      this.#maskCache = { key, bitmap: Buffer.from(bitmap.buffer, bitmap.byteOffset, bitmap.byteLength) };
+    }
+    return this.#maskCache.bitmap;
+  }
+}
+
+/** Renders "0" in the overlay font and counts lit pixels: zero means no font was found. */
+async function probeTextRendering(): Promise<boolean> {
+  const layout = overlayLayout({ width: 200, height: 400 }, ['0123'], 'top-left');
+  const { data, info } = await sharp(Buffer.from(overlaySvg(layout))).raw().toBuffer({ resolveWithObject: true });
+  let lit = 0;
+  for (let i = 0; i < data.length; i += info.channels) if (data[i]! > 200) lit++;
+  return lit > 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * The rig for alarm integration tests and the alarm bench: real Mosquitto
+ * (mutual TLS, per-device ACL), an identity from `factory provision` signed
+ * by the broker's CA (as in test/integration/agent/cloud-agent.test.ts), a
+ * local HTTPS upload server, the scripted MJPEG mover as the camera, and a
+ * "cloud" client that answers the device's upload-url requests with URLs of
+ * the upload server.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { factoryCommand } from '../../src/factory/factory-command.js';
+import { tempDir } from './tmp.js';
+import { startBroker, connectCloud, type CloudClient, type TestBroker } from './mosquitto.js';
+import { startDaemon, type Daemon } from './daemon.js';
+import { startUploadServer, type UploadServer } from './upload-server.js';
+import { startMoverVideo, type MoverVideo } from './alarm-video.js';
+
+export interface AlarmRig {
+  dir: string;
+  broker: TestBroker;
+  deviceId: string;
+  config: string;
+  cloud: CloudClient;
+  uploads: UploadServer;
+  video: MoverVideo;
+  spoolDir: string;
+  start(env?: Record<string, string>): Daemon;
+  /** Alarm events (data) seen at the broker, in arrival order. */
+  alarms(): Array<{ envelopeId: string; data: Record<string, any>; at: number }>;
+  request(op: string, args?: Record<string, unknown>): Promise<{ status: string; data?: any; error?: any }>;
+}
+
+/** Motion timings shortened so a short entry/exit cycle is one alarm each. */
+export const FAST_MOTION = { offDelaySeconds: 0.4, cooldownSeconds: 0, minFrames: 1, backgroundSeconds: 1, night: { minFrames: 1 } };
+
+export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<AlarmRig> {
+  const dir = await tempDir(t, 'camera-agent-alarm-');
+  const broker = await startBroker(t, dir);
+  const unit = join(dir, 'unit');
+  const code = await factoryCommand(
+    ['provision', '--serial', 'ALARM0000001', '--model', 'CAM100', '--out', unit, '--ca-key', join(broker.pki.dir, 'ca.key'), '--ca-cert', broker.pki.caPath],
+    { out: () => undefined, err: (l) => t.comment(l) },
+  );
+  if (code !== 0) throw new Error('factory provision failed');
+  const { deviceId } = JSON.parse(await readFile(join(unit, 'factory', 'identity.json'), 'utf8')) as { deviceId: string };
+  const uploads = await startUploadServer(t, broker.pki.server);
+  const video = await startMoverVideo();
+  t.teardown(() => video.close());
+  const config = join(dir, 'config.json');
+  const { motion, privacy, video: videoExtra, ...rest } = extra as { motion?: object; privacy?: object; video?: object };
+  await writeFile(
+    config,
+    JSON.stringify({
+      data: { dir: join(dir, 'data') },
+      identity: { dir: join(unit, 'factory') },
+      hal: { mode: 'sim' },
+      video: { input: video.url, ...videoExtra },
+      cloud: { url: broker.url, ca: broker.pki.caPath, backoff: { startDelayMaxMs: 0, minMs: 200, maxMs: 2000 } },
+      motion: { ...FAST_MOTION, ...motion },
+      privacy: { masks: [{ name: 'neighbour', points: [[0, 0], [0.25, 0], [0.25, 0.25], [0, 0.25]] }], ...privacy },
+      alarm: {
+        maxPerMinute: 600,
+        https: { ca: broker.pki.caPath },
+        retry: { minMs: 300, maxMs: 3000 },
+        snapshot: { width: 640, overlay: { deviceName: 'Front door' } },
+        ...alarm,
+      },
+      ...rest,
+    }),
+  );
+  const cloud = await connectCloud(t, broker, { subscribe: [`cam/${deviceId}/#`] });
+  // The cloud's half of event/upload-url: answer with presigned-looking URLs of the upload server.
+  cloud.client.on('message', (topic, payload) => {
+    if (topic !== `cam/${deviceId}/event/upload-url`) return;
+    const { data } = JSON.parse(payload.toString()) as { data: { alarmId: string; requestId: string } };
+    const sig = `X-Amz-Signature=${data.requestId}`;
+    const args = {
+      alarmId: data.alarmId,
+      requestId: data.requestId,
+      url: `${uploads.origin}/snapshots/${data.alarmId}.jpg?${sig}`,
+      thumbnailUrl: `${uploads.origin}/snapshots/${data.alarmId}.thumb.jpg?${sig}`,
+    };
+    void cloud.client.publishAsync(`cam/${deviceId}/request/snapshot.upload-url`, JSON.stringify({ transaction: `u-${data.requestId}`, ts: Date.now(), args }), { qos: 1 }).catch(() => undefined);
+  });
+  const rig: AlarmRig = {
+    dir,
+    broker,
+    deviceId,
+    config,
+    cloud,
+    uploads,
+    video,
+    spoolDir: join(dir, 'data', 'spool'),
+    start: (env = {}) => startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json'), ...env }),
+    alarms: () =>
+      cloud.messages
+        .filter((m) => m.topic === `cam/${deviceId}/event/alarm`)
+        .map((m) => {
+          const e = m.json() as { id: string; data: Record<string, any> };
+          return { envelopeId: e.id, data: e.data, at: (m as unknown as { receivedAt?: number }).receivedAt ?? 0 };
+        }),
+    async request(op, args = {}) {
+      const transaction = `${op}-${Math.random().toString(36).slice(2)}`;
+      await cloud.client.publishAsync(`cam/${deviceId}/request/${op}`, JSON.stringify({ transaction, ts: Date.now(), args }), { qos: 1 });
+      const res = await cloud.waitFor((m) => m.topic === `cam/${deviceId}/response/${op}` && m.json().transaction === transaction, 15_000, `${op} response`);
+      return res.json();
+    },
+  };
+  return rig;
+}
+
+/** Waits until the daemon is online and the detector has learnt the empty room. */
+export async function waitReady(r: AlarmRig, d: Daemon): Promise<void> {
+  await r.cloud.waitFor((m) => m.topic === `cam/${r.deviceId}/status` && m.json().state === 'online', 20_000, 'online');
+  await d.waitForLog('ffmpeg started', 15_000);
+  // Calibration: the detector reports nothing for its first frames.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+}
