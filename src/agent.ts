@@ -142,7 +142,7 @@ export class Agent {
         'logs',
         'reboot',
         'unbind',
-        ...(this.video.state !== 'off' ? ['video', 'motion'] : []),
+        ...(this.video.state !== 'off' ? ['video', 'motion', 'alarm', 'snapshot'] : []),
         ...(this.video.camera?.hasPtz() ? ['ptz'] : []),
       ],
       erasePersonalData: () => this.#erasePersonalData(),

@@ -66,6 +66,11 @@ export function deliveryConfig(cfg: AgentConfig): SnapshotDeliveryConfig {
   };
 }
 
+/** The configured input when it is a live stream URL (rtsp, http…); null for files, lavfi or none. */
+export function liveGrabUrl(input: string): string | null {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : null;
+}
+
 export function createAlarmService(d: AlarmSetupDeps): AlarmService {
   const cfg = (): AgentConfig => d.config.current;
   const log = (svc: string): Logger => d.logger.child({ svc });
@@ -83,8 +88,11 @@ export function createAlarmService(d: AlarmSetupDeps): AlarmService {
       return { onvifTimeoutMs: s.onvifTimeoutMs, grabTimeoutMs: s.grabTimeoutMs, totalTimeoutMs: s.totalTimeoutMs, ringLookbackMs: 2000 };
     },
     snapshot: { fetch: (at, ms) => snapshotSource.fetch(at, ms), available: () => Boolean(d.video.camera?.snapshotUri()) },
-    // `video.input` when configured (its full resolution), else the streamer's main stream.
-    grab: { grabFrame: grab, url: () => cfg().video.input || d.video.camera?.streamUri('main') || '' },
+    // A live `video.input` URL (its full resolution), else the streamer's main
+    // stream. A file or lavfi input is not live: opening it again starts it
+    // from the beginning, not at the moment of the alarm, so those fall back to
+    // the pre-event ring's frame of the motion itself.
+    grab: { grabFrame: grab, url: () => liveGrabUrl(cfg().video.input) ?? d.video.camera?.streamUri('main') ?? '' },
     ring,
   });
   const processor = new SnapshotProcessor({ config: () => processorConfig(cfg()), logger: log('snapshot') });

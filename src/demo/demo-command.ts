@@ -42,7 +42,13 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     io.err(`demo: ${(err as Error).message}`);
     return 1;
   }
-  cloud.onPublish((topic, payload) => console.say(`☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`));
+  cloud.onPublish((topic, payload) =>
+    console.say(
+      topic.includes('/snapshot/')
+        ? `☁  cloud received ${topic}: ${payload.length} bytes of JPEG`
+        : `☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`,
+    ),
+  );
   const configFile = join(out, 'demo-config.json');
   await writeFile(
     configFile,
@@ -53,6 +59,8 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         hal: { mode: 'sim', sim: { buttonFile, shutterFile } },
         video: { input: DEMO_FEED },
         cloud: { url: cloud.url, ca: unit.caCert, backoff: { startDelayMaxMs: 0 } },
+        // The stand-in cloud has no upload service: images travel as binary MQTT.
+        alarm: { delivery: 'mqtt' },
       },
       null,
       2,
