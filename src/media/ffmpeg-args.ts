@@ -88,7 +88,11 @@ export function buildGrayFrameArgs(spec: GrayFrameSpec): FfmpegArgs {
       inputOptions = ['-rtsp_transport', 'tcp', '-timeout', timeoutUs, ...live];
       break;
     case 'network':
-      inputOptions = ['-rw_timeout', timeoutUs, ...live];
+      // HTTP MJPEG (multipart) carries no timestamps: ffmpeg would assume
+      // 25 fps, and the fps filter would then pick frames by a clock that
+      // runs 2.5× too fast for a 10 fps camera. Wall-clock stamps keep the
+      // analysed frames current.
+      inputOptions = ['-rw_timeout', timeoutUs, '-use_wallclock_as_timestamps', '1', ...live];
       break;
   }
 

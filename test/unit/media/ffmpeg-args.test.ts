@@ -63,6 +63,7 @@ t.test('other network inputs get the generic I/O timeout and low-latency flags',
   const args = buildGrayFrameArgs(spec('http://cam/video'));
   t.equal(valueOf(args.inputOptions, '-rw_timeout'), '5000000');
   t.equal(valueOf(args.inputOptions, '-fflags'), 'nobuffer');
+  t.equal(valueOf(args.inputOptions, '-use_wallclock_as_timestamps'), '1', 'MJPEG over HTTP has no timestamps of its own');
   t.notOk(args.inputOptions.includes('-rtsp_transport'));
   t.notOk(args.inputOptions.includes('-re'));
 });
