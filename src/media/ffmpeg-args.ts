@@ -108,3 +108,36 @@ export function buildGrayFrameArgs(spec: GrayFrameSpec): FfmpegArgs {
 export function toArgv(args: FfmpegArgs): string[] {
   return [...args.inputOptions, '-i', args.input, ...args.outputOptions, 'pipe:1'];
 }
+
+/**
+ * One full-resolution JPEG frame of `url` on stdout (alarm snapshots):
+ * - RTSP over TCP with a socket timeout, so a vanished camera ends ffmpeg
+ *   by itself (the caller also kills it at its deadline);
+ * - `-q:v 2` MJPEG: near-lossless, sharp re-encodes at the configured quality;
+ * - no `-ss`: the first decodable frame after the next keyframe is wanted;
+ *   its latency is the stream's GOP (1–2 s on most streamers), which is why
+ *   the ONVIF snapshot URI is tried first.
+ */
+export function buildJpegGrabArgs(url: string, timeoutMs: number): FfmpegArgs {
+  const timeoutUs = String(Math.max(1, Math.round(timeoutMs * 1000)));
+  const global = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+  let inputOptions: string[];
+  let input = url;
+  switch (classifyInput(url)) {
+    case 'lavfi':
+      inputOptions = ['-f', 'lavfi'];
+      input = url.slice(LAVFI_PREFIX.length);
+      break;
+    case 'rtsp':
+      inputOptions = ['-rtsp_transport', 'tcp', '-timeout', timeoutUs];
+      break;
+    case 'network':
+      inputOptions = ['-rw_timeout', timeoutUs];
+      break;
+    case 'file':
+      inputOptions = [];
+      break;
+  }
+  const outputOptions = ['-an', '-sn', '-dn', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-pix_fmt', 'yuvj420p', '-f', 'image2pipe'];
+  return { inputOptions: [...global, ...inputOptions], input, outputOptions };
+}

@@ -17,7 +17,7 @@ import { PassThrough } from 'node:stream';
 import { createRequire } from 'node:module';
 import type FfmpegCommandFactory from 'fluent-ffmpeg';
 import type { Logger } from '../log/logger.js';
-import { buildGrayFrameArgs, toArgv, type GrayFrameSpec } from './ffmpeg-args.js';
+import { buildGrayFrameArgs, buildJpegGrabArgs, toArgv, type GrayFrameSpec } from './ffmpeg-args.js';
 import { MediaError } from './media-error.js';
 import { credentialSecrets, maskUrlCredentials } from '../log/url-mask.js';
 
@@ -183,4 +183,61 @@ function describeFailure(
   const lastLine = [...stderrTail].reverse().find((line) => line.trim() !== '');
   const detail = lastLine === undefined ? '' : `: ${lastLine.trim()}`;
   return new MediaError('ffmpeg_exited', `ffmpeg exited with code ${code ?? 'unknown'}${detail}`);
+}
+
+export type JpegGrab = { ok: true; bytes: Buffer } | { ok: false; code: 'timeout' | 'too_large' | 'failed'; message: string };
+
+/**
+ * One JPEG frame of `url` (buildJpegGrabArgs), read from ffmpeg's stdout.
+ * ffmpeg is SIGKILLed at the deadline or once the frame exceeds maxBytes;
+ * messages are credential-masked.
+ */
+export function grabJpegFrame(url: string, timeoutMs: number, opts: { maxBytes?: number } = {}): Promise<JpegGrab> {
+  const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  const secrets = credentialSecrets(url);
+  const mask = (text: string): string => maskUrlCredentials(text, secrets);
+  return new Promise((resolve) => {
+    const args = buildJpegGrabArgs(url, timeoutMs);
+    const command = loadFluent()();
+    command.input(args.input).inputOptions(...args.inputOptions).outputOptions(...args.outputOptions);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    let lastStderr = '';
+    let child: ChildProcess | undefined;
+    const kill = (): void => {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const settle = (r: JpegGrab): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      kill();
+      resolve(r);
+    };
+    const timer = setTimeout(() => settle({ ok: false, code: 'timeout', message: `ffmpeg gave no frame within ${timeoutMs} ms` }), timeoutMs);
+    command.on('start', () => {
+      child = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+      if (settled) kill();
+    });
+    command.on('stderr', (line: string) => {
+      if (line.trim() !== '') lastStderr = mask(line.trim());
+    });
+    out.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        settle({ ok: false, code: 'too_large', message: `ffmpeg frame larger than ${maxBytes} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    command.on('error', (err: Error) => {
+      // fluent-ffmpeg's message embeds the unmasked command line; use ours.
+      const why = lastStderr || (/ENOENT|Cannot find ffmpeg/i.test(err.message) ? 'ffmpeg not found' : 'ffmpeg failed');
+      settle({ ok: false, code: 'failed', message: `frame grab failed: ${mask(why)}` });
+    });
+    command.on('end', () => settle({ ok: true, bytes: Buffer.concat(chunks) }));
+    command.pipe(out, { end: true });
+  });
 }

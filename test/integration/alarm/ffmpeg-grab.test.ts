@@ -1,6 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
-import { createFfmpegGrab, grabArgs } from '../../../src/alarm/ffmpeg-grab.js';
+import { createFfmpegGrab } from '../../../src/alarm/ffmpeg-grab.js';
+import { buildJpegGrabArgs as grabArgs } from '../../../src/media/ffmpeg-args.js';
 import { testVideo } from '../../helpers/snapshot-fixtures.js';
 import { tempDir } from '../../helpers/tmp.js';
 
