@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Test } from 'tap';
 import { createPki, type TestPki } from './pki.js';
+import { WatchedList } from './watched-list.js';
 
 /**
  * A real Mosquitto for integration tests: TLS on a free loopback port,
@@ -174,30 +175,14 @@ export async function connectCloud(
     reconnectPeriod: 200,
     ...opts.client,
   });
-  const messages: Recorded[] = [];
-  const waiters = new Set<() => void>();
+  const received = new WatchedList<Recorded>();
+  const messages = received.items;
   client.on('message', (topic, payload, packet) => {
-    messages.push({ topic, payload, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined, json: () => JSON.parse(payload.toString()) });
-    for (const w of [...waiters]) w();
+    received.push({ topic, payload, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined, json: () => JSON.parse(payload.toString()) });
   });
   if (opts.subscribe?.length) await client.subscribeAsync(opts.subscribe, { qos: 1 });
   const waitForCount = (pred: (m: Recorded) => boolean, count: number, timeoutMs = 10_000, what = 'message') =>
-    new Promise<Recorded[]>((resolve, reject) => {
-      const check = () => {
-        const hits = messages.filter(pred);
-        if (hits.length >= count) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hits);
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${count} × ${what}; got ${messages.filter(pred).length}; topics seen: ${[...new Set(messages.map((m) => m.topic))].join(', ')}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+    received.waitFor(pred, count, timeoutMs, (found) => `timed out waiting for ${count} × ${what}; got ${found}; topics seen: ${[...new Set(messages.map((m) => m.topic))].join(', ')}`);
   const cloud: CloudClient = {
     client,
     messages,

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
+import { WatchedList } from './watched-list.js';
 
 export interface StoredUpload {
   path: string;
@@ -26,9 +27,9 @@ export interface UploadServer {
 }
 
 export async function startUploadServer(t: Test, tls: { cert: Buffer; key: Buffer }): Promise<UploadServer> {
-  const uploads: StoredUpload[] = [];
+  const stored = new WatchedList<StoredUpload>();
+  const uploads = stored.items;
   const attempts: UploadServer['attempts'] = [];
-  const waiters = new Set<() => void>();
   let failing = 0;
   let failStatus = 503;
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
@@ -47,9 +48,8 @@ export async function startUploadServer(t: Test, tls: { cert: Buffer; key: Buffe
         return;
       }
       attempts.push({ path: url.pathname, status: 200, at: Date.now() });
-      uploads.push({ path: url.pathname, query: url.search, body: Buffer.concat(chunks), contentType: req.headers['content-type'], at: Date.now() });
+      stored.push({ path: url.pathname, query: url.search, body: Buffer.concat(chunks), contentType: req.headers['content-type'], at: Date.now() });
       res.writeHead(200).end();
-      for (const w of [...waiters]) w();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,22 +65,7 @@ export async function startUploadServer(t: Test, tls: { cert: Buffer; key: Buffe
       failStatus = status;
     },
     waitFor(pred, timeoutMs = 10_000, count = 1) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hits = uploads.filter(pred);
-          if (hits.length >= count) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(hits);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${count} upload(s); have ${uploads.filter(pred).length}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return stored.waitFor(pred, count, timeoutMs, (found) => `timed out waiting for ${count} upload(s); have ${found}`);
     },
     close,
   };
