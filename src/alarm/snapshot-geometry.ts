@@ -74,47 +74,62 @@ export function targetSize(input: Size, width: number, maxUpscale: number): Size
 export type OverlayPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 export const OVERLAY_POSITIONS: readonly OverlayPosition[] = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
 
-export interface OverlayLayout {
-  /** Where the box's top-left corner goes in the image. */
-  left: number;
+/**
+ * The overlay is a strip across the full width of the snapshot, at its top or
+ * bottom: the time at one end, the device name at the other (the look of a
+ * trail camera's info bar). A full-width strip, not a corner box, because
+ * the processor can then draw it without a blend (overlay-stencil.ts).
+ */
+export interface OverlayStrip {
+  /** First row of the strip: 0 (top) or image height − height (bottom). */
   top: number;
   width: number;
   height: number;
   fontSize: number;
   padding: number;
-  lineHeight: number;
-  /** The lines as drawn (device name possibly shortened to fit). */
-  lines: string[];
+  /** Baseline of the text, from the strip's top. */
+  baseline: number;
+  /** Which end the time stands at; the device name takes the other one. */
+  timeAt: 'left' | 'right';
+  time: string;
+  /** The device name as drawn: possibly shortened to fit, empty when there is none or no room. */
+  name: string;
 }
 
 /**
  * DejaVu Sans advances: digits 0.636 em, capitals up to 0.77 em, lower
  * case ~0.6 em. 0.64 em per character over-estimates a typical
- * "2026-05-14 18:03:07 CEST" line slightly, so the box never clips it.
+ * "2026-05-14 18:03:07 CEST" line slightly, so texts never collide.
  */
 export const CHAR_WIDTH_EM = 0.64;
 
 /**
- * Font size ≈ 3.5 % of the image height (25 px at 720p, 11 px at 320 px
- * wide thumbnails), clamped to 10–48 px; each line shortened with "…" to fit
- * the image width.
+ * Font size ≈ 3.5 % of the image height (25 px at 720p), clamped to 10–48
+ * px; strip height 1.6 em (40 px at 720p, 5.6 % of the image). The time is
+ * shortened only when even it alone does not fit; the device name gets what
+ * is left after a gap of two characters, shortened with "…".
  */
-export function overlayLayout(image: Size, lines: readonly string[], position: OverlayPosition): OverlayLayout {
+export function overlayStrip(image: Size, time: string, deviceName: string, position: OverlayPosition): OverlayStrip {
   const fontSize = Math.max(10, Math.min(48, Math.round(image.height * 0.035)));
+  const height = Math.min(image.height, Math.round(fontSize * 1.6));
   const padding = Math.max(2, Math.round(fontSize * 0.4));
-  const lineHeight = Math.round(fontSize * 1.25);
-  const margin = padding;
   const charPx = fontSize * CHAR_WIDTH_EM;
-  const maxChars = Math.max(1, Math.floor((image.width - 2 * margin - 2 * padding) / charPx));
-  const shown = lines.filter((l) => l.length > 0).map((l) => (l.length > maxChars ? `${l.slice(0, Math.max(0, maxChars - 1))}…` : l));
-  const longest = shown.reduce((m, l) => Math.max(m, l.length), 0);
-  const width = Math.min(image.width, Math.ceil(longest * charPx + 2 * padding));
-  const height = Math.min(image.height, shown.length * lineHeight + 2 * padding);
-  const right = position.endsWith('right');
-  const bottom = position.startsWith('bottom');
-  const left = Math.max(0, right ? image.width - margin - width : margin);
-  const top = Math.max(0, bottom ? image.height - margin - height : margin);
-  return { left, top, width, height, fontSize, padding, lineHeight, lines: shown };
+  const room = Math.max(1, Math.floor((image.width - 2 * padding) / charPx));
+  const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text);
+  const shownTime = shorten(time, room);
+  const nameRoom = room - shownTime.length - 2;
+  const name = nameRoom >= 2 ? shorten(deviceName, nameRoom) : '';
+  return {
+    top: position.startsWith('bottom') ? image.height - height : 0,
+    width: image.width,
+    height,
+    fontSize,
+    padding,
+    baseline: Math.round((height + fontSize * 0.72) / 2),
+    timeAt: position.endsWith('right') ? 'right' : 'left',
+    time: shownTime,
+    name,
+  };
 }
 
 export function escapeXml(s: string): string {
@@ -125,21 +140,20 @@ export function escapeXml(s: string): string {
 export const OVERLAY_FONT = 'DejaVu Sans, Verdana, sans-serif';
 
 /**
- * The overlay as an SVG exactly the size of its box: a translucent black
- * box (readable on snow and at night alike) with white text. The box is
- * composited at (layout.left, layout.top), so only its pixels are rendered.
+ * The strip as an SVG of exactly its size: white text on black. The
+ * processor uses its first channel as the text's coverage.
  */
-export function overlaySvg(layout: OverlayLayout): string {
-  const texts = layout.lines
-    .map(
-      (line, i) =>
-        `<text x="${layout.padding}" y="${layout.padding + i * layout.lineHeight + Math.round(layout.fontSize * 0.95)}">${escapeXml(line)}</text>`,
-    )
-    .join('');
+export function overlaySvg(strip: OverlayStrip): string {
+  const left = `x="${strip.padding}" text-anchor="start"`;
+  const right = `x="${strip.width - strip.padding}" text-anchor="end"`;
+  const text = (where: string, s: string) => (s ? `<text ${where} y="${strip.baseline}">${escapeXml(s)}</text>` : '');
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}">` +
-    `<rect width="${layout.width}" height="${layout.height}" rx="${Math.round(layout.padding / 2)}" fill="#000" fill-opacity="0.55"/>` +
-    `<g font-family="${OVERLAY_FONT}" font-size="${layout.fontSize}" fill="#fff">${texts}</g></svg>`
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${strip.width}" height="${strip.height}">` +
+    `<rect width="${strip.width}" height="${strip.height}" fill="#000"/>` +
+    `<g font-family="${OVERLAY_FONT}" font-size="${strip.fontSize}" fill="#fff">` +
+    text(strip.timeAt === 'left' ? left : right, strip.time) +
+    text(strip.timeAt === 'left' ? right : left, strip.name) +
+    `</g></svg>`
   );
 }
 

@@ -1,13 +1,12 @@
 /**
  * Turns a captured frame into what may leave the device: resized, privacy
- * masks burned in, timestamp and device name drawn, metadata stripped, plus
- * a thumbnail. The one module that uses sharp for alarm snapshots.
+ * masks burned in, time and device name drawn, metadata stripped, plus a
+ * thumbnail. The one module that uses sharp for alarm snapshots.
  *
- * Order matters for privacy: the masks are burned in (a bitwise AND with a
- * mask bitmap, mask-raster.ts) in the same libvips pipeline as the decode
- * and resize, and everything afterwards (thumbnail, overlay, JPEG encode)
- * starts from that masked raw buffer. No unmasked pixels are ever
- * encoded, spooled or handed to another module.
+ * Privacy by construction: the snapshot is one libvips pipeline decode →
+ * resize → (strip rows made white) → AND with the stencil of masks and text
+ * (overlay-stencil.ts) → JPEG, so no unmasked pixel is ever encoded, spooled
+ * or read into JS; the thumbnail is made from that finished JPEG.
  *
  * Memory (performance.md §3.5, measured in docs/snapshots.md): libvips'
  * operation cache is off and one thread works per image; snapshots are
@@ -20,8 +19,9 @@ import type { Logger } from '../log/logger.js';
 import { fail, ok, type Result } from './snapshot-error.js';
 import {
   formatOverlayTime,
-  overlayLayout,
+  overlayStrip,
   overlaySvg,
+  type OverlayStrip,
   targetSize,
   type OverlayPosition,
   type PrivacyMask,
@@ -30,7 +30,7 @@ import {
 import { inspectImage, markerName, metadataSegments } from './image-inspect.js';
 import type { SnapshotFrame } from './snapshot-types.js';
 import { rasterizeMasks } from './mask-raster.js';
-import { blendOverlay, type RawImage } from './overlay-blend.js';
+import { stencilBitmap, writeStripCoverage } from './overlay-stencil.js';
 
 export interface SnapshotProcessorConfig {
   /** Output width in px (`alarm.snapshot.width`). */
@@ -52,7 +52,7 @@ export interface SnapshotProcessorConfig {
   overlay: {
     enabled: boolean;
     position: OverlayPosition;
-    /** Shown under the time; empty to show the time only. */
+    /** Shown at the other end of the strip from the time; empty to show the time only. */
     deviceName: string;
     /** IANA name (`device.timezone`). */
     timeZone: string;
@@ -78,6 +78,8 @@ export interface ProcessedSnapshot {
   lowRes: boolean;
   /** Wall-clock ms printed in the overlay. */
   at: number;
+  /** Processing time: the snapshot (header check to JPEG, overlay and masks included), then the thumbnail. */
+  timing: { snapshotMs: number; thumbnailMs: number };
 }
 
 export interface SnapshotProcessorDeps {
@@ -108,7 +110,7 @@ export async function configureSharpForLowMemory(): Promise<void> {
 export class SnapshotProcessor {
   #queue: Promise<unknown> = Promise.resolve();
   #textRenders: boolean | null = null;
-  #maskCache: { key: string; bitmap: Buffer } | null = null;
+  #stencil: { key: string; bitmap: Buffer | null } | null = null;
 
   constructor(private readonly deps: SnapshotProcessorDeps) {}
 
@@ -123,7 +125,7 @@ export class SnapshotProcessor {
     if (!this.#textRenders) {
       this.deps.logger.warn(
         { font: 'DejaVu Sans' },
-        'snapshot overlay text renders no glyphs: no usable font (install fonts-dejavu-core); the box is drawn without text',
+        'snapshot overlay text renders no glyphs: no usable font (install fonts-dejavu-core); the strip is drawn without text',
       );
     }
   }
@@ -142,6 +144,7 @@ export class SnapshotProcessor {
 
   async #process(frame: SnapshotFrame, at: number): Promise<Result<ProcessedSnapshot>> {
     await this.#ready();
+    const started = performance.now();
     const cfg = this.deps.config();
     let input: Sharp;
     let inSize: Size;
@@ -158,37 +161,31 @@ export class SnapshotProcessor {
       input = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 1 } });
     }
     const size = targetSize(inSize, cfg.width, cfg.maxUpscale);
+    const thumbSize = targetSize(size, cfg.thumbnailWidth, 1);
     try {
-      // 1. decode → resize → sRGB → AND with the mask bitmap → raw. Every
-      //    later step starts from these masked pixels.
-      let pipeline = input.resize(size.width, size.height, { fit: 'fill' }).toColourspace('srgb');
-      const mask = this.#maskBitmap(cfg.masks, size);
-      if (mask) pipeline = pipeline.boolean(mask, 'and', { raw: { width: size.width, height: size.height, channels: 1 } });
-      const masked = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const raw: RawImage = { data: masked.data, width: masked.info.width, height: masked.info.height, channels: masked.info.channels };
-      const rawOpts = { raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 } };
-
-      // 2. thumbnail, before the overlay is drawn into the buffer: text at a
-      //    quarter of the size is an unreadable smudge; the alarm carries the
-      //    time. The overlay box is rendered meanwhile (another libuv thread).
-      const thumbSize = targetSize(size, cfg.thumbnailWidth, 1);
-      const lines = [formatOverlayTime(at, cfg.overlay.timeZone), cfg.overlay.deviceName];
-      const layout = overlayLayout(size, lines, cfg.overlay.position);
-      const [thumbnail, box] = await Promise.all([
-        sharp(raw.data, rawOpts)
-          .resize(thumbSize.width, thumbSize.height, { fit: 'fill' })
-          .jpeg({ quality: cfg.thumbnailQuality, mozjpeg: cfg.mozjpeg })
-          .toBuffer(),
-        cfg.overlay.enabled ? sharp(Buffer.from(overlaySvg(layout))).ensureAlpha().raw().toBuffer({ resolveWithObject: true }) : null,
-      ]);
-
-      // 3. overlay blended in place → JPEG. No withMetadata()/keepMetadata():
-      //    sharp then writes no EXIF, XMP or ICC (checked below, not assumed).
-      if (box) {
-        blendOverlay(raw, { data: box.data, width: box.info.width, height: box.info.height, channels: box.info.channels }, layout.left, layout.top);
+      const strip = cfg.overlay.enabled
+        ? overlayStrip(size, formatOverlayTime(at, cfg.overlay.timeZone), cfg.overlay.deviceName, cfg.overlay.position)
+        : null;
+      const stencil = this.#stencilFor(cfg.masks, size, strip !== null);
+      if (strip && stencil) {
+        const coverage = await sharp(Buffer.from(overlaySvg(strip))).extractChannel(0).raw().toBuffer();
+        writeStripCoverage(stencil, size, strip, coverage);
       }
-      const jpeg = await sharp(raw.data, rawOpts).jpeg({ quality: cfg.quality, mozjpeg: cfg.mozjpeg }).toBuffer();
+      let pipeline = input.resize(size.width, size.height, { fit: 'fill' });
+      if (strip) pipeline = whitenStrip(pipeline, size, strip);
+      if (stencil) pipeline = pipeline.boolean(stencil, 'and', { raw: { width: size.width, height: size.height, channels: 1 } });
+      // No withMetadata()/keepMetadata(): sharp then writes no EXIF, XMP or
+      // ICC. Checked below, not assumed.
+      const jpeg = await pipeline.toColourspace('srgb').removeAlpha().jpeg({ quality: cfg.quality, mozjpeg: cfg.mozjpeg }).toBuffer();
+      const encoded = performance.now();
+      // From the finished snapshot, so it is masked by construction: the
+      // JPEG's shrink-on-load makes this ~5 ms. The strip shrinks with it.
+      const thumbnail = await sharp(jpeg)
+        .resize(thumbSize.width, thumbSize.height, { fit: 'fill' })
+        .jpeg({ quality: cfg.thumbnailQuality, mozjpeg: cfg.mozjpeg })
+        .toBuffer();
 
+      const timing = { snapshotMs: encoded - started, thumbnailMs: performance.now() - encoded };
       for (const [name, bytes] of [['snapshot', jpeg], ['thumbnail', thumbnail]] as const) {
         const info = inspectImage(bytes);
         const found = info ? metadataSegments(info) : [];
@@ -196,7 +193,7 @@ export class SnapshotProcessor {
           return fail('metadata_present', `${name} carries ${found.map((s) => markerName(s.marker)).join(', ') || 'an unreadable header'}; refused`);
         }
       }
-      return ok({ jpeg, thumbnail, size, thumbnailSize: thumbSize, lowRes: frame.lowRes, at });
+      return ok({ jpeg, thumbnail, size, thumbnailSize: thumbSize, lowRes: frame.lowRes, at, timing });
     } catch (err) {
       return fail(
         err instanceof Error && /pixel limit|unsupported image|corrupt|premature|bad seek|VipsJpeg/i.test(err.message) ? 'snapshot_invalid_image' : 'process_failed',
@@ -206,26 +203,34 @@ export class SnapshotProcessor {
   }
 
   /**
-   * The mask bitmap for this size, rasterised once and kept while masks and
-   * size stay the same (w×h bytes: 0.9 MB at 720p — cheaper than ~15 ms of
-   * JS rasterising per alarm).
+   * The stencil for this size, rasterised once and kept while masks and size
+   * stay the same (w×h bytes: 0.9 MB at 720p — cheaper than ~15 ms of JS
+   * rasterising per alarm). Reused across snapshots: processing is queued, so
+   * no pipeline still reads it when the next snapshot writes its text.
    */
-  #maskBitmap(masks: readonly PrivacyMask[], size: Size): Buffer | null {
-    if (masks.length === 0) return null;
-    const key = `${size.width}x${size.height}:${JSON.stringify(masks)}`;
-    if (this.#maskCache?.key !== key) {
-      const bitmap = rasterizeMasks(masks, size)!;
-      this.#maskCache = { key, bitmap: Buffer.from(bitmap.buffer, bitmap.byteOffset, bitmap.byteLength) };
+  #stencilFor(masks: readonly PrivacyMask[], size: Size, withStrip: boolean): Buffer | null {
+    const key = `${size.width}x${size.height}:${withStrip}:${JSON.stringify(masks)}`;
+    if (this.#stencil?.key !== key) {
+      const bitmap = stencilBitmap(rasterizeMasks(masks, size), size, withStrip);
+      this.#stencil = { key, bitmap: bitmap ? Buffer.from(bitmap.buffer, bitmap.byteOffset, bitmap.byteLength) : null };
     }
-    return this.#maskCache.bitmap;
+    return this.#stencil.bitmap;
   }
+}
+
+/** Replaces the strip's rows with white (crop, then extend with a white background); the size stays the same. */
+function whitenStrip(pipeline: Sharp, size: Size, strip: OverlayStrip): Sharp {
+  const atTop = strip.top === 0;
+  return pipeline
+    .extract({ left: 0, top: atTop ? strip.height : 0, width: size.width, height: size.height - strip.height })
+    .extend({ [atTop ? 'top' : 'bottom']: strip.height, background: { r: 255, g: 255, b: 255, alpha: 1 } });
 }
 
 /** Renders "0" in the overlay font and counts lit pixels: zero means no font was found. */
 async function probeTextRendering(): Promise<boolean> {
-  const layout = overlayLayout({ width: 200, height: 400 }, ['0123'], 'top-left');
-  const { data, info } = await sharp(Buffer.from(overlaySvg(layout))).raw().toBuffer({ resolveWithObject: true });
+  const strip = overlayStrip({ width: 200, height: 400 }, '0123', '', 'top-left');
+  const data = await sharp(Buffer.from(overlaySvg(strip))).extractChannel(0).raw().toBuffer();
   let lit = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (data[i]! > 200) lit++;
+  for (const v of data) if (v > 200) lit++;
   return lit > 0;
 }

@@ -517,8 +517,8 @@ export const schema = {
       maxUpscale: setting<number>({ doc: 'Never enlarge a captured frame more than this factor (a low-res fallback frame stays small).', format: 'ca-number', min: 1, max: 8, default: 4 }),
       overlay: {
         enabled: setting<boolean>({ doc: 'Draw time and device name into the snapshot.', format: 'ca-bool', default: true }),
-        position: setting<'top-left' | 'top-right' | 'bottom-left' | 'bottom-right'>({ doc: 'Corner of the overlay box.', format: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const, default: 'bottom-left' }),
-        deviceName: setting<string>({ doc: 'Device name shown under the time; empty shows the time only.', format: 'ca-string', maxLength: 48, allowEmpty: true, default: '' }),
+        position: setting<'top-left' | 'top-right' | 'bottom-left' | 'bottom-right'>({ doc: 'Overlay strip edge and the time\'s end: bottom-left = strip at the bottom, time left, device name right.', format: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const, default: 'bottom-left' }),
+        deviceName: setting<string>({ doc: 'Device name shown at the other end of the strip from the time; empty shows the time only.', format: 'ca-string', maxLength: 48, allowEmpty: true, default: '' }),
       },
       onvifTimeoutMs: setting<number>({ doc: 'Budget of the ONVIF snapshot-URI request.', format: 'ca-int', min: 100, max: 30000, default: 1500 }),
       grabTimeoutMs: setting<number>({ doc: 'Budget of the ffmpeg one-frame grab of the main stream.', format: 'ca-int', min: 100, max: 30000, default: 3000 }),

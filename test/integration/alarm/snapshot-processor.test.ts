@@ -72,24 +72,37 @@ t.test('masked areas are black in the snapshot and the thumbnail; the rest is un
   t.ok(th.data[(Math.round(0.25 * th.height) * th.width + Math.round(0.2 * th.width)) * th.channels]! <= 8, 'thumbnail masked too');
 });
 
-t.test('the overlay darkens its box and draws light text on a white scene', async (t) => {
+t.test('the overlay strip replaces the bottom rows with light text on black, time left and name right', async (t) => {
   const p = await processor(config({ masks: [] }));
   const r = await p.process({ kind: 'encoded', bytes: await whiteJpeg(1280, 720), source: 'onvif', lowRes: false }, at);
   t.ok(r.ok);
   if (!r.ok) return;
   const img = await pixels(r.value.jpeg);
-  // Box bottom-left: font 25 px, padding 10 → rows ~646–710, columns 10–~420.
-  let dark = 0;
-  let light = 0;
-  for (let y = 650; y < 705; y++) {
-    for (let x = 14; x < 400; x++) {
-      const v = img.data[(y * img.width + x) * 3]!;
-      if (v < 150) dark++;
-      else if (v > 230) light++;
+  t.equal(img.height, 720, 'the strip covers rows, it does not add them');
+  // Strip at 720p: 40 px (rows 680–719), font 25 px.
+  const count = (x0: number, x1: number, y0: number, y1: number) => {
+    let dark = 0;
+    let light = 0;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const v = img.data[(y * img.width + x) * 3]!;
+        if (v < 60) dark++;
+        else if (v > 200) light++;
+      }
     }
-  }
-  t.ok(dark > 5000, `box is dark (${dark} px)`);
-  t.ok(light > 300, `text is light (${light} px)`);
+    return { dark, light };
+  };
+  const strip = count(0, 1280, 682, 718);
+  t.ok(strip.dark > 0.7 * 1280 * 36, `the white scene is gone under the strip (${strip.dark} dark px)`);
+  const time = count(0, 400, 682, 718);
+  const name = count(1000, 1280, 682, 718);
+  const middle = count(500, 900, 682, 718);
+  t.ok(time.light > 300, `time drawn at the left (${time.light} light px)`);
+  t.ok(name.light > 100, `device name drawn at the right (${name.light} light px)`);
+  t.equal(middle.light, 0, 'nothing drawn between them');
+  t.ok(count(0, 1280, 0, 670).light > 0.99 * 1280 * 670, 'the scene above the strip is untouched');
+  const th = await pixels(r.value.thumbnail);
+  t.ok(th.data[(178 * th.width + 160) * 3]! < 100, 'the thumbnail is the finished snapshot, strip included');
 });
 
 t.test('a low-res gray ring frame is upscaled and marked', async (t) => {

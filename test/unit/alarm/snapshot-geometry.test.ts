@@ -2,13 +2,13 @@ import t from 'tap';
 import {
   escapeXml,
   formatOverlayTime,
-  overlayLayout,
+  overlayStrip,
   overlaySvg,
   parsePrivacyMasks,
   targetSize,
 } from '../../../src/alarm/snapshot-geometry.js';
 import { KEPT, MASKED, polygonCoverage, rasterizeMasks } from '../../../src/alarm/mask-raster.js';
-import { blendOverlay } from '../../../src/alarm/overlay-blend.js';
+import { stencilBitmap, writeStripCoverage } from '../../../src/alarm/overlay-stencil.js';
 
 t.test('output size keeps the aspect and caps enlargement', async (t) => {
   t.same(targetSize({ width: 1920, height: 1080 }, 1280, 4), { width: 1280, height: 720 });
@@ -64,28 +64,53 @@ t.test('a full-frame mask and a triangle', async (t) => {
   t.equal(tri[8 * 10 + 1], 0, 'row 8: centre (1.5, 8.5) lies on it and is not covered (half-open rule)');
 });
 
-t.test('overlay layout sits in the chosen corner and fits the image', async (t) => {
+t.test('overlay strip spans the width at the chosen edge, time and name at opposite ends', async (t) => {
   const size = { width: 1280, height: 720 };
-  const lines = ['2026-05-14 18:03:07 GMT+2', 'Front door'];
-  const bl = overlayLayout(size, lines, 'bottom-left');
+  const time = '2026-05-14 18:03:07 GMT+2';
+  const bl = overlayStrip(size, time, 'Front door', 'bottom-left');
   t.equal(bl.fontSize, 25);
-  t.equal(bl.left, bl.padding);
-  t.equal(bl.top + bl.height, 720 - bl.padding);
-  t.ok(bl.width >= 25 * 25 * 0.6, 'wide enough for the time line');
-  const tr = overlayLayout(size, lines, 'top-right');
-  t.equal(tr.left + tr.width, 1280 - tr.padding);
-  t.equal(tr.top, tr.padding);
-  const tiny = overlayLayout({ width: 160, height: 90 }, ['x'.repeat(80)], 'top-left');
-  t.ok(tiny.lines[0]!.endsWith('…'), 'long lines are shortened');
-  t.ok(tiny.left + tiny.width <= 160);
-  t.same(overlayLayout(size, ['time', ''], 'top-left').lines, ['time'], 'an empty device name adds no line');
+  t.equal(bl.height, 40);
+  t.equal(bl.top, 680);
+  t.equal(bl.width, 1280);
+  t.equal(bl.timeAt, 'left');
+  t.equal(bl.name, 'Front door');
+  t.ok(bl.baseline > bl.fontSize / 2 && bl.baseline < bl.height, 'text sits inside the strip');
+  const tr = overlayStrip(size, time, 'Front door', 'top-right');
+  t.equal(tr.top, 0);
+  t.equal(tr.timeAt, 'right');
+  const narrow = overlayStrip({ width: 320, height: 180 }, time, 'A very long device name indeed', 'bottom-left');
+  t.equal(narrow.fontSize, 10);
+  t.equal(narrow.time, time, 'the time is kept whole when it fits');
+  t.ok(narrow.name.endsWith('…') && narrow.name.length < 30, `the name is shortened: ${narrow.name}`);
+  const tiny = overlayStrip({ width: 160, height: 90 }, time, 'Front door', 'bottom-left');
+  t.ok(tiny.time.endsWith('…'), 'a time wider than the image is shortened');
+  t.equal(tiny.name, '', 'no room left for the name');
+  t.equal(overlayStrip(size, time, '', 'bottom-left').name, '', 'an empty device name draws nothing');
 });
 
-t.test('overlay SVG escapes the device name', async (t) => {
+t.test('overlay SVG escapes the device name and draws white on black', async (t) => {
   t.equal(escapeXml(`<a href="x">&'`), '&lt;a href=&quot;x&quot;&gt;&amp;&apos;');
-  const svg = overlaySvg(overlayLayout({ width: 1280, height: 720 }, ['t', '<script>'], 'top-left'));
+  const svg = overlaySvg(overlayStrip({ width: 1280, height: 720 }, 't', '<script>', 'top-left'));
   t.notMatch(svg, /<script>/);
-  t.match(svg, /fill-opacity="0.55"/, 'translucent box');
+  t.match(svg, /<rect width="1280" height="40" fill="#000"\/>/, 'opaque black strip');
+  t.match(svg, /text-anchor="end" y="\d+">&lt;script&gt;/, 'the name at the other end');
+});
+
+t.test('the stencil keeps the masks and takes each snapshot\'s text coverage in the strip rows', async (t) => {
+  const size = { width: 4, height: 3 };
+  t.equal(stencilBitmap(null, size, false), null, 'nothing to do: no AND at all');
+  const plain = stencilBitmap(null, size, true)!;
+  t.ok(plain.every((v) => v === KEPT));
+  const masks = new Uint8Array(12).fill(KEPT);
+  masks[1] = MASKED;
+  const stencil = stencilBitmap(masks, size, true)!;
+  t.not(stencil, masks, 'a copy: the cached mask bitmap stays clean');
+  const strip = overlayStrip({ width: 4, height: 3 }, 'x', '', 'bottom-left');
+  const s = { ...strip, top: 2, height: 1 };
+  writeStripCoverage(stencil, size, s, new Uint8Array([9, 8, 7, 6]));
+  t.same([...stencil], [KEPT, MASKED, KEPT, KEPT, KEPT, KEPT, KEPT, KEPT, 9, 8, 7, 6]);
+  t.throws(() => writeStripCoverage(stencil, size, s, new Uint8Array(3)), /coverage/);
+  t.throws(() => writeStripCoverage(stencil, size, { ...s, top: 3 }, new Uint8Array(4)), /fit/);
 });
 
 t.test('overlay time uses the configured zone', async (t) => {
@@ -93,19 +118,4 @@ t.test('overlay time uses the configured zone', async (t) => {
   t.match(formatOverlayTime(at, 'Europe/Berlin'), /^2026-05-14 18:03:07 GMT\+2$/);
   t.match(formatOverlayTime(at, 'UTC'), /^2026-05-14 16:03:07 UTC$/);
   t.match(formatOverlayTime(Date.UTC(2026, 0, 1, 0, 30, 0), 'America/New_York'), /^2025-12-31 19:30:00 EST$/);
-});
-
-t.test('overlay blending: opaque, translucent, transparent and clipped pixels', async (t) => {
-  const dst = { data: new Uint8Array(4 * 2 * 3).fill(200), width: 4, height: 2, channels: 3 };
-  const ov = {
-    data: new Uint8Array([255, 255, 255, 255, 0, 0, 0, 128, 9, 9, 9, 0]),
-    width: 3,
-    height: 1,
-    channels: 4,
-  };
-  blendOverlay(dst, ov, 2, 1); // third pixel falls off the right edge
-  const px = (x: number, y: number) => dst.data[(y * 4 + x) * 3];
-  t.equal(px(2, 1), 255, 'opaque white');
-  t.equal(px(3, 1), Math.round((200 * 127) / 255), 'half-transparent black darkens');
-  t.equal(px(0, 0), 200, 'untouched outside');
 });
