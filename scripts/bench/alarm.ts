@@ -36,8 +36,8 @@ export async function benchAlarm(): Promise<void> {
       const [up] = await r.uploads.waitFor((u) => u.path === `/snapshots/${id}.jpg`, 10_000);
       snapshot.push(up!.at - entered);
       r.video.leave();
-      // Quiet long enough for the event to end (offDelay) and the background to settle.
-      await new Promise((res) => setTimeout(res, 1500));
+      // The next onset only counts once this event has ended (offDelay).
+      await d.waitForLogCount('motion end', i + 1, 10_000);
     }
     report('alarm: motion onset → event at broker, p50', percentile(event, 50), 'ms', { p95: percentile(event, 95), n: event.length, goal: 'p95 ≤ 600' });
     report('alarm: motion onset → snapshot stored (https), p50', percentile(snapshot, 50), 'ms', { p95: percentile(snapshot, 95), n: snapshot.length, goal: 'p95 ≤ 1000' });

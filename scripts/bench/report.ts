@@ -3,7 +3,7 @@ export function report(what: string, value: number, unit: string, extra: Record<
   const rest = Object.entries(extra)
     .map(([k, v]) => `${k} ${typeof v === 'number' ? round(v) : v}`)
     .join(', ');
-  process.stdout.write(`${what}: ${round(value)} ${unit}${rest ? `  (${rest})` : ''}\n`);
+  process.stdout.write(`${what}: ${unit === '×' ? value.toFixed(2) : round(value)} ${unit}${rest ? `  (${rest})` : ''}\n`);
 }
 
 export function median(values: number[]): number {

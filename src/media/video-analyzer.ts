@@ -54,6 +54,8 @@ export class VideoAnalyzer implements Service {
   #armedMinute = -1;
   #times: number[] = [];
   #ptzMoving = false;
+  /** The detector has left its initial calibration since the last start(). */
+  #learnt = false;
   #dayNight: ProfileName = 'day';
 
   constructor(deps: VideoAnalyzerDeps) {
@@ -68,6 +70,7 @@ export class VideoAnalyzer implements Service {
 
   async start(): Promise<void> {
     if (this.#detector !== null) return;
+    this.#learnt = false;
     const detector = new MotionDetector(this.#config);
     detector.setPtzMoving(this.#ptzMoving);
     detector.setDayNight(this.#dayNight);
@@ -133,6 +136,11 @@ export class VideoAnalyzer implements Service {
     this.#times.push(performance.now() - t0);
     if (this.#times.length > 100) this.#times.shift();
     if (result.sceneChange) this.#deps.logger.debug({ t: result.t }, 'motion: scene change, background re-learnt');
+    if (!this.#learnt && result.suppressed !== 'calibrating') {
+      // Once per start: technicians and tests wait for this instead of guessing how long learning takes.
+      this.#learnt = true;
+      this.#deps.logger.info({ suppressed: result.suppressed }, 'motion: background learnt');
+    }
     for (const e of result.events) this.#publish(e);
   }
 

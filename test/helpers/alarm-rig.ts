@@ -113,7 +113,6 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
 /** Waits until the daemon is online and the detector has learnt the empty room. */
 export async function waitReady(r: AlarmRig, d: Daemon): Promise<void> {
   await r.cloud.waitFor((m) => m.topic === `cam/${r.deviceId}/status` && m.json().state === 'online', 20_000, 'online');
-  await d.waitForLog('ffmpeg started', 15_000);
-  // Calibration: the detector reports nothing for its first frames.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // The analyzer logs this once its detector has a background to compare with.
+  await d.waitForLog('motion: background learnt', 15_000);
 }

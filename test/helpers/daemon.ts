@@ -31,6 +31,8 @@ export interface Daemon {
   stderr(): string;
   /** Resolves when a stdout JSON line with this msg appears. */
   waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves once `msg` has been logged at least `count` times (counting from the daemon's start). */
+  waitForLogCount(msg: string, count: number, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -62,6 +64,15 @@ export function startDaemon(t: Test, args: string[], env: Record<string, string>
     stdout: () => out,
     stderr: () => err,
     exited,
+    async waitForLogCount(msg, count, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      const seen = () => out.split('\n').filter((l) => l.startsWith('{') && (JSON.parse(l) as { msg?: unknown }).msg === msg).length;
+      while (seen() < count) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`daemon exited after ${seen()} of ${count} "${msg}": ${err}`);
+        if (Date.now() > deadline) throw new Error(`only ${seen()} of ${count} "${msg}" within ${timeoutMs} ms`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
     waitForLog(msg, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -33,8 +33,7 @@ t.test(`${ALARMS} alarms during a broker outage, agent SIGKILLed in between: all
   await d.exited;
   d = r.start();
   await d.waitForLog('snapshot spool ready', 20_000);
-  await d.waitForLog('ffmpeg started', 15_000);
-  await new Promise((res) => setTimeout(res, 3000));
+  await d.waitForLog('motion: background learnt', 15_000);
   const stop2 = r.video.cycle(600, 1400);
   t.teardown(stop2);
   while (before + raised(d) < ALARMS) await d.waitForLog('alarm snapshot spooled', 20_000).then(() => new Promise((res) => setTimeout(res, 100)));
