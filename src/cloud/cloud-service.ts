@@ -18,6 +18,7 @@ import type { MqttLink } from './mqtt-link.js';
 import type { InfoPayload } from './payloads.js';
 import { logsUploadHandler } from './ops/logs-upload.js';
 import { processHealthFacts, type HealthFacts } from './health-sample.js';
+import type { ActivationChannel } from '../provisioning/account-binding.js';
 import type { OpHandlers } from './ops.js';
 import { topicScheme } from './topics.js';
 import type { AlarmLink } from '../alarm/alarm-link.js';
@@ -40,6 +41,15 @@ export interface CloudServiceDeps {
   erasePersonalData: () => Promise<void>;
   /** Alarm ops (`snapshot`, `snapshot.upload-url`), registered by the composition root. */
   alarmOps?: () => OpHandlers;
+  /** Provisioning ops (`bind.result`), registered by the composition root. */
+  provisioningOps?: () => OpHandlers;
+  /**
+   * Whether the camera has a network at all. The link is started only once it
+   * has: on simulated hardware the development machine's network is always
+   * there, so the simulated Wi-Fi decides (on a real camera this is always
+   * true and MQTT's own retries are the detector).
+   */
+  network?: { up(): boolean; onUp(listener: () => void): () => void };
 }
 
 export function cloudConfig(cfg: AgentConfig): CloudConfig {
@@ -119,6 +129,7 @@ export class CloudService implements Service {
           clock: this.deps.clock,
         }),
         ...this.deps.alarmOps?.(),
+        ...this.deps.provisioningOps?.(),
       },
       configSync: {
         applyConfig: (patch) => this.deps.config.change(patch, 'cloud'),
@@ -143,7 +154,34 @@ export class CloudService implements Service {
       this.deps.bus.on('config.changed', () => void link.publishInfo()),
     );
     this.#link = link;
-    await link.start();
+    const network = this.deps.network;
+    if (!network || network.up()) {
+      await link.start();
+      return;
+    }
+    logger.info('cloud link waits for a network (Wi-Fi provisioning)');
+    const off = network.onUp(() => {
+      off();
+      if (this.#link === link) void link.start().catch((err: unknown) => logger.error({ err }, 'cloud link did not start'));
+    });
+    this.#off.push(off);
+  }
+
+  /** The link as account binding sees it (provisioning/account-binding.ts). */
+  activationChannel(): ActivationChannel {
+    return {
+      online: () => this.#link?.state === 'online',
+      onOnline: (l) => {
+        this.#onlineListeners.add(l);
+        return () => this.#onlineListeners.delete(l);
+      },
+      publish: async (payload) => {
+        const link = this.#link;
+        if (!link) throw Object.assign(new Error('the cloud link is off'), { code: 'cloud_off' });
+        const outcome = await link.publishActivation(payload);
+        if (outcome === 'refused') throw Object.assign(new Error('the broker refused the activation message'), { code: 'publish_refused' });
+      },
+    };
   }
 
   async stop(): Promise<void> {

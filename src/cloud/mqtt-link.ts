@@ -11,7 +11,7 @@ import { processHealthFacts, type HealthFacts } from './health-sample.js';
 import { pingHandler, type OpHandlers } from './ops.js';
 import { Outbox, wire, type OutboxEvent, type OutboxStats } from './outbox.js';
 import { OutboxDrain, type PublishOutcome } from './outbox-drain.js';
-import type { EventPriority, InfoPayload, LinkState, StatusPayload } from './payloads.js';
+import type { ActivatePayload, EventPriority, InfoPayload, LinkState, StatusPayload } from './payloads.js';
 import { MAX_SCAN_BYTES } from './protocol.js';
 import { PublishThrottle } from './rate-limiter.js';
 import { RequestHandler } from './request-handler.js';
@@ -209,6 +209,16 @@ export class MqttLink implements Service {
     const problem = checkPublish(topic, payload.length, 1);
     if (problem) throw Object.assign(new Error(problem.message), { code: problem.code });
     return this.#publishOn(client, topic, payload, 1, false);
+  }
+
+  /**
+   * Present a binding token: QoS 1, straight to the broker and never via the
+   * outbox (a single-use secret must not wait on flash). Rejects with
+   * code `link_down` when not connected; the caller retries.
+   */
+  async publishActivation(payload: ActivatePayload): Promise<PublishOutcome> {
+    if (!this.#client?.connected || !this.#scheme) throw Object.assign(new Error('the cloud link is down'), { code: 'link_down' });
+    return this.#send('activate', this.#scheme.activate, payload);
   }
 
   on(event: LinkEvent, listener: () => void): () => void {

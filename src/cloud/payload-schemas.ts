@@ -273,6 +273,24 @@ export const uploadUrlEventDataSchema: JsonSchema = {
   },
 };
 
+/** cam/{deviceId}/activate: the device presents a binding token (never queued; see docs/protocol.md). */
+export const activateSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}activate.json`,
+  title: 'cam/{deviceId}/activate (device → cloud, QoS 1, not retained): present the binding token from the provisioning QR; answered by request op bind.result',
+  type: 'object',
+  required: ['requestId', 'token', 'region', 'serial', 'firmwareVersion', 'ts'],
+  additionalProperties: false,
+  properties: {
+    requestId: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'echo it in bind.result; a new one per attempt' },
+    token: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', description: 'single-use binding token (Crockford base32, 130 bits)' },
+    region: { type: 'string', pattern: '^[A-Z]{2}$' },
+    serial: { type: 'string', maxLength: 64, description: 'must equal the serial in the client certificate' },
+    firmwareVersion: { type: 'string', maxLength: 64 },
+    ts: ms('wall-clock ms of the attempt'),
+  },
+};
+
 /** Arguments of each op (request.args). Unknown arguments are refused so typos do not pass silently. */
 export const OP_ARG_SCHEMAS = {
   ping: { type: 'object', additionalProperties: false, properties: {} },
@@ -328,6 +346,21 @@ export const OP_ARG_SCHEMAS = {
       headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 }, description: 'extra request headers the signature covers' },
     },
   },
+  'bind.result': {
+    type: 'object',
+    required: ['requestId', 'status'],
+    additionalProperties: false,
+    description: 'the answer to cam/{deviceId}/activate: bound, or why not',
+    properties: {
+      requestId: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+      status: { enum: ['bound', 'refused'] },
+      code: {
+        enum: ['token_expired', 'token_used', 'owned_by_other', 'serial_mismatch', 'rate_limited'],
+        description: 'why the binding was refused (status refused)',
+      },
+      bindingId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'the account binding (status bound); kept encrypted on the device' },
+    },
+  },
 } satisfies Record<string, JsonSchema>;
 
 export type OpName = keyof typeof OP_ARG_SCHEMAS;
@@ -347,6 +380,7 @@ export function publishedSchemas(): Record<string, JsonSchema> {
     'event-data.alarm.json': alarmEventDataSchema,
     'event-data.snapshot.json': snapshotEventDataSchema,
     'event-data.upload-url.json': uploadUrlEventDataSchema,
+    'activate.json': activateSchema,
   };
   for (const op of OP_NAMES) {
     out[`request-args.${op}.json`] = {

@@ -100,3 +100,20 @@ export interface ConfigReportedPayload {
 }
 
 export type HaDiscoveryPayload = Record<string, unknown>;
+
+/**
+ * cam/{deviceId}/activate: the device presents the binding token from the
+ * provisioning QR (provisioning.md §6.4). Published directly, never through
+ * the durable outbox: the token is a single-use secret with a 10-minute life,
+ * not something to keep on flash and resend after an outage.
+ */
+export interface ActivatePayload {
+  /** Echoed in the cloud's `bind.result` request op; a new one per attempt. */
+  requestId: string;
+  token: string;
+  /** Region code the app chose (from the compiled-in allow-list). */
+  region: string;
+  serial: string;
+  firmwareVersion: string;
+  ts: number;
+}

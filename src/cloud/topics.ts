@@ -1,5 +1,6 @@
 import { fail, ok, type CloudError, type Result } from './cloud-error.js';
 import type {
+  ActivatePayload,
   ConfigReportedPayload,
   EventPayload,
   HaDiscoveryPayload,
@@ -54,6 +55,7 @@ export interface OutgoingPayloads {
   response: ResponsePayload;
   'config/reported': ConfigReportedPayload;
   'ha/discovery': HaDiscoveryPayload;
+  activate: ActivatePayload;
 }
 export type OutgoingKind = keyof OutgoingPayloads;
 
@@ -71,6 +73,7 @@ export const DELIVERY: Record<OutgoingKind, { qos: QoS; retain: boolean }> = {
   response: { qos: 1, retain: false },
   'config/reported': { qos: 1, retain: true },
   'ha/discovery': { qos: 1, retain: true },
+  activate: { qos: 1, retain: false },
 };
 
 /** Incoming topics and what arrives on them (before validation: unknown). */
@@ -96,6 +99,8 @@ export interface TopicScheme {
   /** Subscription filter for every request op. */
   readonly requestFilter: string;
   readonly haStatus: string;
+  /** Device → cloud: present a binding token (ActivatePayload). */
+  readonly activate: string;
   event(type: string): string;
   request(op: string): string;
   response(op: string): string;
@@ -138,6 +143,7 @@ export function topicScheme(opts: TopicSchemeOptions): Result<TopicScheme> {
     configReported: t('config/reported'),
     requestFilter: t('request/+'),
     haStatus: `${discovery}/status`,
+    activate: t('activate'),
     event: (type) => t(`event/${type}`),
     request: (op) => t(`request/${op}`),
     response: (op) => t(`response/${op}`),

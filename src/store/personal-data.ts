@@ -59,11 +59,16 @@ function checkWifi(v: unknown): ValueCheck {
   switch (v.security) {
     case 'nopass':
       return p === '' ? null : 'wifi.password must be empty for an open network';
-    case 'WPA':
-      // IEEE 802.11i passphrase rules: 8-63 printable ASCII, or a raw 256-bit PSK in hex.
-      return /^[\x20-\x7e]{8,63}$/.test(p) || /^[0-9A-Fa-f]{64}$/.test(p) ? null : 'wifi.password is not a valid WPA passphrase';
-    case 'SAE':
-      return p.length >= 1 && p.length <= 128 && !CONTROL.test(p) ? null : 'wifi.password is not a valid SAE password';
+    case 'WPA': {
+      // IEEE 802.11i: 8-63 characters (counted in bytes: phones send UTF-8 passphrases,
+      // provisioning.md P7), or a raw 256-bit PSK in hex.
+      const bytes = Buffer.byteLength(p, 'utf8');
+      return (bytes >= 8 && bytes <= 63 && !CONTROL.test(p)) || /^[0-9A-Fa-f]{64}$/.test(p) ? null : 'wifi.password is not a valid WPA passphrase';
+    }
+    case 'SAE': {
+      const bytes = Buffer.byteLength(p, 'utf8');
+      return bytes >= 1 && bytes <= 128 && !CONTROL.test(p) ? null : 'wifi.password is not a valid SAE password';
+    }
     default:
       return 'wifi.security is not nopass, WPA or SAE';
   }

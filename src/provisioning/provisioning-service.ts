@@ -1,0 +1,259 @@
+/**
+ * QR-mode provisioning (provisioning.md §6.1, §6.7): while the device is in
+ * `provisioning`, the camera looks for a Wi-Fi QR code on a phone held in
+ * front of the lens; a read joins the network, and a token in it binds the
+ * camera to the user's account once the cloud link is up.
+ *
+ *   provisioning ── QR read ──▶ joining ── joined ──▶ (cloud link up) online ── token ──▶ bound
+ *        ▲                         │                                      └── refused ──▶ online, unbound
+ *        └──── join failed ────────┘  (reason kept, spoken, scanning again)
+ *
+ * The QR window is 10 minutes (the token's life); then scanning pauses until
+ * a short press of the button. LED and prompts follow the device state
+ * (lifecycle/indicator.ts); this service adds the beep on a read and the
+ * prompt for a failed binding. A payload that was applied successfully is
+ * never applied again in this run (the same QR shown twice binds once).
+ */
+import { createHash } from 'node:crypto';
+import type { EventBus } from '../core/bus.js';
+import type { Clock, Timer } from '../core/clock.js';
+import type { DeviceEvent, DeviceSnapshot } from '../core/device-state.js';
+import type { Service } from '../core/service.js';
+import type { Logger } from '../log/logger.js';
+import type { PersonalData } from '../store/personal-data.js';
+import type { BindFailure, BindOutcome } from './account-binding.js';
+import type { BindingRequest, ProvisioningPayload, WifiCredentials } from './provisioning-payload.js';
+
+/** The QR scanner as this service drives it: frames flow only between start() and stop(). */
+export interface QrReading {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  onRead(listener: (payload: ProvisioningPayload) => void): () => void;
+}
+
+export type JoinResult = { ok: true } | { ok: false; reason: string; message: string };
+
+export interface ProvisioningConfig {
+  /** Scan for QR codes while provisioning. */
+  qrEnabled: boolean;
+  /** How long one scanning window lasts before it pauses until a button press. */
+  qrWindowMs: number;
+}
+
+export type ProvisioningPhase = 'idle' | 'scanning' | 'paused' | 'joining' | 'binding';
+
+export interface ProvisioningStatus {
+  phase: ProvisioningPhase;
+  /** The last failure (join or binding) with its code, for the app and the technician. */
+  lastError: { code: string; at: number } | null;
+  /** Wall-clock ms of the last successful provisioning. */
+  lastSuccessAt: number | null;
+}
+
+export interface ProvisioningDeps {
+  bus: EventBus;
+  clock: Clock;
+  logger: Logger;
+  config: () => ProvisioningConfig;
+  lifecycle: { readonly snapshot: DeviceSnapshot; dispatch(event: DeviceEvent): Promise<boolean> };
+  /** Creates the scanner for one scanning window (null: no video input to scan). */
+  scanner: () => QrReading | null;
+  joinWifi: (credentials: WifiCredentials) => Promise<JoinResult>;
+  bind: (request: BindingRequest, readAtMs: number) => Promise<BindOutcome>;
+  /** Cancels a binding in progress (provisioning restarted). */
+  cancelBind: () => void;
+  /** Encrypted personal data (Wi-Fi credentials, binding). */
+  store: () => { set<K extends keyof PersonalData>(key: K, value: NonNullable<PersonalData[K]>): Promise<void> } | null;
+  /** Apply the time zone the app suggested (runtime config). */
+  setTimeZone: (timeZone: string) => Promise<void>;
+  /** A short beep so the person holding the phone knows the code was read. */
+  beep: () => Promise<void>;
+  /** Spoken prompt for a failed binding (no state change announces it). */
+  promptBindingFailed: () => Promise<void>;
+}
+
+const VIDEO_RETRY_MS = 5_000;
+
+export class ProvisioningService implements Service {
+  readonly name = 'provisioning';
+  #phase: ProvisioningPhase = 'idle';
+  #scanner: QrReading | null = null;
+  #offRead: (() => void) | null = null;
+  #window: Timer | null = null;
+  #off: Array<() => void> = [];
+  /** Bumped whenever provisioning (re)starts, so a late join or bind result of an older round is ignored. */
+  #round = 0;
+  #applied = new Set<string>();
+  #lastError: ProvisioningStatus['lastError'] = null;
+  #lastSuccessAt: number | null = null;
+  #stopped = false;
+
+  constructor(private readonly deps: ProvisioningDeps) {}
+
+  status(): ProvisioningStatus {
+    return { phase: this.#phase, lastError: this.#lastError, lastSuccessAt: this.#lastSuccessAt };
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    const { bus } = this.deps;
+    this.#off.push(
+      bus.on('state.changed', ({ from, to, reason }) => {
+        if (to === 'provisioning' && (from !== 'provisioning' || reason.startsWith('provisioning'))) void this.#enter();
+        else if (to !== 'provisioning' && from === 'provisioning') void this.#leave();
+      }),
+      bus.on('button.gesture', ({ gesture }) => {
+        if (gesture === 'short' && this.#phase === 'paused') void this.#openWindow('button');
+      }),
+    );
+    if (this.deps.lifecycle.snapshot.state === 'provisioning') await this.#enter();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const off of this.#off.splice(0)) off();
+    this.#round++;
+    this.deps.cancelBind();
+    await this.#stopScanning();
+    this.#phase = 'idle';
+  }
+
+  async #enter(): Promise<void> {
+    this.#round++;
+    this.deps.cancelBind();
+    await this.#openWindow('provisioning');
+  }
+
+  async #leave(): Promise<void> {
+    await this.#stopScanning();
+    if (this.#phase === 'scanning' || this.#phase === 'paused') this.#phase = 'idle';
+  }
+
+  async #openWindow(why: string): Promise<void> {
+    await this.#stopScanning();
+    if (this.#stopped) return;
+    const { config, logger, clock } = this.deps;
+    const cfg = config();
+    if (!cfg.qrEnabled) {
+      this.#phase = 'idle';
+      logger.info('QR provisioning off (provisioning.qr.enabled false)');
+      return;
+    }
+    const scanner = this.deps.scanner();
+    if (!scanner) {
+      // An ONVIF streamer may still be booting: look again while provisioning lasts.
+      this.#phase = 'idle';
+      if (why !== 'retry') logger.warn({ code: 'no_video_input', retryInS: VIDEO_RETRY_MS / 1000 }, 'cannot scan for a QR code yet: no video input');
+      this.#window = clock.setTimeout(() => {
+        if (this.deps.lifecycle.snapshot.state === 'provisioning') void this.#openWindow('retry');
+      }, VIDEO_RETRY_MS);
+      return;
+    }
+    this.#scanner = scanner;
+    this.#offRead = scanner.onRead((payload) => void this.#onRead(payload));
+    this.#window = clock.setTimeout(() => void this.#pause(), cfg.qrWindowMs);
+    this.#phase = 'scanning';
+    logger.info({ why, windowS: Math.round(cfg.qrWindowMs / 1000) }, 'scanning for a Wi-Fi QR code');
+    try {
+      await scanner.start();
+    } catch (err) {
+      logger.error({ err }, 'QR scanner did not start');
+      await this.#stopScanning();
+      this.#phase = 'idle';
+    }
+  }
+
+  async #pause(): Promise<void> {
+    if (this.#phase !== 'scanning') return;
+    await this.#stopScanning();
+    this.#phase = 'paused';
+    this.deps.logger.info('QR window over: scanning paused until the button is pressed');
+  }
+
+  async #stopScanning(): Promise<void> {
+    this.#window?.cancel();
+    this.#window = null;
+    this.#offRead?.();
+    this.#offRead = null;
+    const scanner = this.#scanner;
+    this.#scanner = null;
+    await scanner?.stop().catch((err: unknown) => this.deps.logger.warn({ err }, 'QR scanner did not stop cleanly'));
+  }
+
+  async #onRead(payload: ProvisioningPayload): Promise<void> {
+    const { logger, clock, lifecycle } = this.deps;
+    if (this.#phase !== 'scanning' || lifecycle.snapshot.underlying !== 'provisioning') return;
+    const digest = payloadDigest(payload);
+    if (this.#applied.has(digest)) {
+      logger.info({ format: payload.format }, 'QR code already applied; ignored');
+      return;
+    }
+    const round = this.#round;
+    const readAt = clock.monotonic();
+    this.#phase = 'joining';
+    await this.#stopScanning();
+    void this.deps.beep().catch(() => undefined);
+    logger.info({ format: payload.format, hidden: payload.wifi.hidden, auth: payload.wifi.auth, binding: payload.binding !== null }, 'Wi-Fi QR code read');
+    if (!(await lifecycle.dispatch({ type: 'credentials-received' }))) {
+      this.#phase = 'idle';
+      return;
+    }
+    const joined = await this.deps.joinWifi(payload.wifi).catch((err: unknown): JoinResult => ({ ok: false, reason: 'join_failed', message: (err as Error).message }));
+    if (round !== this.#round || this.#stopped) return;
+    if (!joined.ok) {
+      this.#fail(joined.reason);
+      logger.warn({ code: joined.reason }, `joining Wi-Fi failed: ${joined.message}`);
+      // Back to provisioning: the state change announces the reason and scanning resumes.
+      await lifecycle.dispatch({ type: 'join-failed', reason: joined.reason });
+      return;
+    }
+    await this.#remember(payload);
+    this.#applied.add(digest);
+    if (!payload.binding) {
+      this.#phase = 'idle';
+      this.#lastSuccessAt = clock.now();
+      logger.info('joined Wi-Fi; no binding token (foreign WIFI: code): the camera stays unbound until bound over the LAN');
+      return;
+    }
+    this.#phase = 'binding';
+    const bound = await this.deps.bind(payload.binding, readAt);
+    if (round !== this.#round || this.#stopped) return;
+    this.#phase = 'idle';
+    if (bound.ok) {
+      await this.deps.store()?.set('binding', { token: bound.bindingId, region: payload.binding.region, boundAt: new Date(clock.now()).toISOString() });
+      this.#lastSuccessAt = clock.now();
+      this.#lastError = null;
+      logger.info('bound to the account');
+      await lifecycle.dispatch({ type: 'bound' });
+      return;
+    }
+    this.#fail(bound.code);
+    logger.warn({ code: bound.code }, `binding failed: ${bound.message}; the camera stays online and unbound`);
+    await this.deps.promptBindingFailed().catch(() => undefined);
+  }
+
+  #fail(code: BindFailure | string): void {
+    this.#lastError = { code, at: this.deps.clock.now() };
+  }
+
+  async #remember(payload: ProvisioningPayload): Promise<void> {
+    const { wifi } = payload;
+    try {
+      await this.deps.store()?.set('wifi', {
+        ssid: Buffer.from(wifi.ssid, 'utf8').toString('base64'),
+        password: wifi.password ?? '',
+        hidden: wifi.hidden,
+        security: wifi.auth === 'open' ? 'nopass' : wifi.auth === 'sae' ? 'SAE' : 'WPA',
+      });
+    } catch (err) {
+      // The network profile already holds the credentials; the store copy is for re-provisioning and info.
+      this.deps.logger.warn({ err }, 'could not keep the Wi-Fi credentials in the personal data store');
+    }
+    if (payload.timeZone) await this.deps.setTimeZone(payload.timeZone).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not apply the time zone'));
+  }
+}
+
+/** Identifies a payload without keeping its secrets in memory in clear. */
+function payloadDigest(p: ProvisioningPayload): string {
+  return createHash('sha256').update(JSON.stringify([p.format, p.wifi, p.binding, p.timeZone])).digest('hex');
+}
