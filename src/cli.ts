@@ -45,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
         const { factoryCommand } = await import('./factory/factory-command.js');
         return await factoryCommand(argv.slice(1), io);
       }
+      case 'qr': {
+        // Provisioning QR codes: make them (app team, tests) and read photos of them.
+        const { qrCommand } = await import('./cli/qr-command.js');
+        return await qrCommand(argv.slice(1), io);
+      }
       case 'motion': {
         const { motionCommand } = await import('./cli/motion-command.js');
         return await motionCommand(argv.slice(1), io);

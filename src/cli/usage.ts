@@ -12,6 +12,7 @@ Commands:
   factory …           factory station: provision, batch, verify-label, self-test
   onvif probe …       query the streamer's ONVIF service (or --discover it) and print JSON
   motion analyze VIDEO  run motion detection over a video file, one JSON line per event
+  qr encode|decode …  make a provisioning QR code (PRV1:/WIFI:), or read QR codes from images
 
 Options:
   --help, -h          show help for a command

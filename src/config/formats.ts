@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { parseRegions } from '../media/motion/regions.js';
 import { parseSchedule } from '../media/motion/schedule.js';
 import { parsePrivacyMasks } from '../alarm/snapshot-geometry.js';
+import { parseSimWifiNetworks } from '../hal/sim/sim-wifi-networks.js';
 
 /**
  * Value rules for configuration keys. Each rule is a named convict format
@@ -215,6 +216,17 @@ const privacyMasks: Rule = {
   describe: () => 'list of masks: [{"name", "points": [[x, y], …]}] with 0–1 coordinates, at most 16 (docs/snapshots.md)',
 };
 
+/** The simulated radio's networks (hal.sim.wifiNetworks). */
+const simWifiNetworks: Rule = {
+  name: 'ca-sim-wifi-networks',
+  check(v) {
+    const r = parseSimWifiNetworks(v);
+    return r.ok ? null : r.message;
+  },
+  coerce: parseJson,
+  describe: () => 'list of networks: [{"ssid", "password", "auth": "wpa"|"sae"|"open", "hidden"}]',
+};
+
 export const rules: readonly Rule[] = [
   integer,
   number,
@@ -228,6 +240,7 @@ export const rules: readonly Rule[] = [
   regions('ca-motion-masks', 'mask'),
   motionSchedule,
   privacyMasks,
+  simWifiNetworks,
 ];
 
 const byName = new Map(rules.map((r) => [r.name, r]));

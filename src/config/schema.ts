@@ -279,6 +279,19 @@ export const schema = {
         maxLength: 32,
         default: '0.0.0-sim',
       }),
+      wired: setting<boolean>({
+        doc: 'Simulated HAL: the camera has a wired network, so the cloud link starts without Wi-Fi provisioning. false: only a joined simulated Wi-Fi network connects it (the demo).',
+        format: 'ca-bool',
+        default: true,
+        restart: true,
+      }),
+      wifiNetworks: setting<Array<{ ssid: string; password?: string; auth?: 'wpa' | 'sae' | 'open'; hidden?: boolean }>>({
+        doc: 'Simulated HAL: the Wi-Fi networks in range: [{"ssid", "password", "auth": "wpa"|"sae"|"open", "hidden"}]. Joining checks the password.',
+        format: 'ca-sim-wifi-networks',
+        default: [],
+        sensitive: true,
+        restart: true,
+      }),
     },
   },
   video: {
@@ -545,6 +558,53 @@ export const schema = {
       default: 2000,
       restart: true,
     }),
+  },
+  provisioning: {
+    qr: {
+      enabled: setting<boolean>({ doc: 'While provisioning, look for a Wi-Fi QR code (PRV1: or WIFI:) shown to the lens.', format: 'ca-bool', default: true }),
+      windowMinutes: setting<number>({
+        doc: 'How long one QR scanning window lasts (the binding token lives 10 minutes); then scanning pauses until a short button press.',
+        format: 'ca-int',
+        min: 1,
+        max: 60,
+        default: 10,
+      }),
+      width: setting<number>({ doc: 'Width of the frames decoded for QR codes (read from the main stream when the input is ONVIF).', format: 'ca-int', min: 160, max: 1920, default: 640, restart: true }),
+      height: setting<number>({ doc: 'Height of the frames decoded for QR codes.', format: 'ca-int', min: 90, max: 1080, default: 360, restart: true }),
+      fps: setting<number>({ doc: 'QR decode attempts per second (provisioning.md §6.7: 2–5).', format: 'ca-number', min: 1, max: 10, default: 4, restart: true }),
+    },
+  },
+  network: {
+    wifi: {
+      interface: setting<string>({
+        doc: 'Wi-Fi interface to join networks on; empty = the first Wi-Fi device NetworkManager reports.',
+        format: 'ca-string',
+        maxLength: 15,
+        pattern: /^[A-Za-z0-9_.-]*$/,
+        patternDoc: 'an interface name',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      joinTimeoutSeconds: setting<number>({ doc: 'How long NetworkManager may take to activate a network (nmcli --wait).', format: 'ca-int', min: 10, max: 180, default: 45 }),
+      connectivityCheck: setting<boolean>({
+        doc: 'After joining, ask NetworkManager whether the internet is reachable (no_internet otherwise, and the previous network is restored).',
+        format: 'ca-bool',
+        default: true,
+      }),
+    },
+    mdns: {
+      enabled: setting<boolean>({ doc: 'Advertise the camera on the LAN by mDNS/DNS-SD (never on its own hotspot).', format: 'ca-bool', default: true, restart: true }),
+      serviceType: setting<string>({
+        doc: 'DNS-SD service type without the leading underscore: `camera-agent` → `_camera-agent._tcp`.',
+        format: 'ca-string',
+        maxLength: 15,
+        pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+        patternDoc: 'lower-case letters, digits and inner hyphens (RFC 6335, ≤ 15)',
+        default: 'camera-agent',
+        restart: true,
+      }),
+    },
   },
   watchdog: {
     maxEventLoopLagMs: setting<number>({
