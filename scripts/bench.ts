@@ -5,6 +5,7 @@ import { benchFactory } from './bench/factory.js';
 import { benchCloud } from './bench/cloud.js';
 import { benchMotion } from './bench/motion.js';
 import { benchSnapshot } from './bench/snapshot.js';
+import { benchQr } from './bench/qr.js';
 import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   cloud: benchCloud,
   motion: benchMotion,
   snapshot: benchSnapshot,
+  qr: benchQr,
   alarm: benchAlarm,
 };
 

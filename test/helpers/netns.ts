@@ -142,3 +142,29 @@ export async function vethPair(): Promise<VethPair> {
   }
   return pair;
 }
+
+/** The name of the interface in `ns` that holds `address` (e.g. a vethPair end). */
+export async function interfaceWithAddress(ns: TestNamespace, address: string): Promise<string> {
+  const { stdout } = await run('ip', ['-n', ns.name, '-o', '-4', 'addr', 'show']);
+  for (const line of stdout.split('\n')) {
+    // "3: vc12341@if2    inet 10.99.0.1/24 scope global vc12341\ ..."
+    const m = /^\d+:\s+(\S+?)(?:@\S+)?\s+inet\s+([\d.]+)\//.exec(line);
+    if (m && m[2] === address) return m[1]!;
+  }
+  throw new Error(`no interface in ${ns.name} holds ${address}`);
+}
+
+/**
+ * An extra interface inside `ns` with `cidr` on it, standing in for a
+ * second network the host is on (a camera's soft-AP). It is one end of a
+ * veth pair whose other end stays in the same namespace, because `dummy`
+ * needs a kernel module the test machines may not have. Goes away with
+ * the namespace.
+ */
+export async function addStubInterface(ns: TestNamespace, name: string, cidr: string): Promise<void> {
+  const peer = `${name}p`.slice(0, 15);
+  await ip('-n', ns.name, 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer);
+  await ip('-n', ns.name, 'addr', 'add', cidr, 'dev', name);
+  await ip('-n', ns.name, 'link', 'set', name, 'up');
+  await ip('-n', ns.name, 'link', 'set', peer, 'up');
+}
