@@ -21,6 +21,7 @@ import type { Notifier } from './system/sd-notify.js';
 import { Watchdog, eventLoopLagProbe } from './system/watchdog.js';
 import type { AlarmService } from './alarm/alarm-service.js';
 import { createAlarmService } from './alarm/alarm-setup.js';
+import { createProvisioning, type Provisioning } from './provisioning/provisioning-setup.js';
 
 export interface AgentDeps {
   config: LiveConfig;
@@ -56,6 +57,8 @@ export class Agent {
   readonly motion: VideoAnalyzer;
   /** Motion alarms with snapshots (src/alarm/). */
   readonly alarm: AlarmService;
+  /** QR provisioning, Wi-Fi, account binding and mDNS (src/provisioning/, src/network/). */
+  readonly provisioning: Provisioning;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -156,6 +159,21 @@ export class Agent {
           return r.ok ? { ok: true, data: { accepted: true } } : { ok: false, error: { code: r.code, message: r.message } };
         },
       }),
+      provisioningOps: () => this.provisioning.ops(),
+      network: { up: () => this.provisioning.network.up(), onUp: (l) => this.provisioning.network.onUp(l) },
+    });
+    this.provisioning = createProvisioning({
+      config: deps.config,
+      bus: this.bus,
+      clock: this.clock,
+      logger,
+      hal: this.hal,
+      lifecycle: this.lifecycle,
+      identity: this.identity,
+      personalData: this.personalData,
+      cloud: this.cloud,
+      video: this.video,
+      agentVersion: agentVersion(),
     });
     this.alarm = createAlarmService({
       config: deps.config,
@@ -172,7 +190,21 @@ export class Agent {
     // The analyzer subscribes before the video starts and stops after it; the
     // alarm service after the analyzer (it may pause it for privacy) and
     // before the video (its pre-event ring sees the first frames).
-    this.#services = [halService, this.identity, this.personalData, indicator, this.lifecycle, this.motion, this.alarm, this.video, this.cloud];
+    // Provisioning after the video (its QR scanner reads the same input) and
+    // the cloud (binding needs the link); the simulated radio rejoins before the cloud waits for it.
+    this.#services = [
+      halService,
+      this.identity,
+      this.personalData,
+      indicator,
+      this.lifecycle,
+      this.motion,
+      this.alarm,
+      this.video,
+      ...this.provisioning.services,
+      this.cloud,
+      this.provisioning.service,
+    ];
     if (deps.watchdogIntervalMs) {
       this.#services.push(
         new Watchdog({
@@ -195,6 +227,8 @@ export class Agent {
   async #erasePersonalData(): Promise<void> {
     await this.personalData.erase();
     await this.deps.config.resetRuntime();
+    // The network profile holds the owner's Wi-Fi password too.
+    await this.provisioning.wifi.forget().catch((err: unknown) => this.deps.logging.logger.warn({ err }, 'could not forget the Wi-Fi network'));
   }
 
   get services(): readonly Service[] {

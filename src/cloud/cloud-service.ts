@@ -159,10 +159,12 @@ export class CloudService implements Service {
       await link.start();
       return;
     }
+    // The outbox opens now, so alarms raised while provisioning are kept; only connecting waits.
+    await link.start({ connect: false });
     logger.info('cloud link waits for a network (Wi-Fi provisioning)');
     const off = network.onUp(() => {
       off();
-      if (this.#link === link) void link.start().catch((err: unknown) => logger.error({ err }, 'cloud link did not start'));
+      if (this.#link === link) link.connect();
     });
     this.#off.push(off);
   }

@@ -122,7 +122,12 @@ export class MqttLink implements Service {
     this.#protocol = opts.config.protocol === '3.1.1' ? 4 : 5;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Opens the outbox and the request machinery, and schedules the first
+   * connect unless `connect` is false: then events queue durably and
+   * connect() starts connecting (a camera waiting for its network).
+   */
+  async start(options: { connect?: boolean } = {}): Promise<void> {
     const { opts } = this;
     const scheme = topicScheme({ deviceId: opts.deviceId, prefix: opts.config.topicPrefix, discoveryPrefix: opts.config.homeAssistant.discoveryPrefix });
     if (!scheme.ok) throw Object.assign(new Error(scheme.error.message), { code: scheme.error.code });
@@ -155,6 +160,12 @@ export class MqttLink implements Service {
     });
     this.#stopping = false;
     this.#state = 'offline';
+    if (options.connect !== false) this.connect();
+  }
+
+  /** Starts connecting now (after start({ connect: false })); no effect while connected or already trying. */
+  connect(): void {
+    if (this.#client || this.#reconnectTimer || this.#stopping) return;
     this.#schedule(this.opts.fixedReconnectMs ?? this.#backoff.startDelay());
   }
 

@@ -18,7 +18,7 @@ export interface ChangeResult {
   rejected: FieldError[];
 }
 
-export type ChangeSource = 'cloud' | 'api' | 'cli';
+export type ChangeSource = 'cloud' | 'api' | 'cli' | 'provisioning';
 
 /**
  * The configuration in force, and the one way to change it at run time:

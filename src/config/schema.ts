@@ -559,6 +559,16 @@ export const schema = {
       restart: true,
     }),
   },
+  api: {
+    port: setting<number>({
+      doc: 'TCP port of the local HTTPS API for technicians (the mDNS SRV record names it).',
+      format: 'ca-int',
+      min: 1,
+      max: 65535,
+      default: 8443,
+      restart: true,
+    }),
+  },
   provisioning: {
     qr: {
       enabled: setting<boolean>({ doc: 'While provisioning, look for a Wi-Fi QR code (PRV1: or WIFI:) shown to the lens.', format: 'ca-bool', default: true }),
@@ -569,8 +579,15 @@ export const schema = {
         max: 60,
         default: 10,
       }),
-      width: setting<number>({ doc: 'Width of the frames decoded for QR codes (read from the main stream when the input is ONVIF).', format: 'ca-int', min: 160, max: 1920, default: 640, restart: true }),
-      height: setting<number>({ doc: 'Height of the frames decoded for QR codes.', format: 'ca-int', min: 90, max: 1080, default: 360, restart: true }),
+      width: setting<number>({
+        doc: 'Width of the frames decoded for QR codes (from the main stream when the input is ONVIF). 1280×720 reads a code twice as far away as 640×360 (docs/provisioning.md); 960×540 for weak SoCs.',
+        format: 'ca-int',
+        min: 320,
+        max: 1920,
+        default: 1280,
+        restart: true,
+      }),
+      height: setting<number>({ doc: 'Height of the frames decoded for QR codes.', format: 'ca-int', min: 180, max: 1080, default: 720, restart: true }),
       fps: setting<number>({ doc: 'QR decode attempts per second (provisioning.md §6.7: 2–5).', format: 'ca-number', min: 1, max: 10, default: 4, restart: true }),
     },
   },
@@ -595,12 +612,31 @@ export const schema = {
     },
     mdns: {
       enabled: setting<boolean>({ doc: 'Advertise the camera on the LAN by mDNS/DNS-SD (never on its own hotspot).', format: 'ca-bool', default: true, restart: true }),
+      interface: setting<string>({
+        doc: 'Interface (name or IPv4 address) to advertise on; empty = hal.facts.netInterface on a real camera, none on simulated hardware (a demo must not announce itself on the host\'s LAN).',
+        format: 'ca-string',
+        maxLength: 39,
+        pattern: /^[A-Za-z0-9_.:-]*$/,
+        patternDoc: 'an interface name or an IPv4 address',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      brand: setting<string>({
+        doc: 'Brand shown before the model in the instance name ("ACME CAM100 7890"); empty = model and serial only.',
+        format: 'ca-string',
+        maxLength: 24,
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
       serviceType: setting<string>({
         doc: 'DNS-SD service type without the leading underscore: `camera-agent` → `_camera-agent._tcp`.',
         format: 'ca-string',
         maxLength: 15,
-        pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
-        patternDoc: 'lower-case letters, digits and inner hyphens (RFC 6335, ≤ 15)',
+        // RFC 6335 §5.1: letters, digits, hyphens; at least one letter; no double or edge hyphens.
+        pattern: /^(?=[a-z0-9-]*[a-z])[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/,
+        patternDoc: 'lower-case letters, digits and single inner hyphens, at least one letter (RFC 6335, ≤ 15)',
         default: 'camera-agent',
         restart: true,
       }),

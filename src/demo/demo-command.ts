@@ -1,4 +1,5 @@
-import { mkdir, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { startAgent, type RunningAgent } from '../cli/run-command.js';
 import type { Io } from '../cli/config-commands.js';
@@ -6,6 +7,8 @@ import { agentVersion } from '../cli/version.js';
 import { DemoConsole } from './demo-console.js';
 import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
 import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
+import { startDemoPairing } from './demo-pairing.js';
+import { encodePrv1 } from '../provisioning/payload/index.js';
 
 /**
  * A simulated camera: a grey room with a person-sized block walking across,
@@ -13,6 +16,23 @@ import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
  */
 export const DEMO_FEED =
   'lavfi:color=c=0x404040:s=640x360:r=10[bg];color=c=0xd0d0d0:s=60x140:r=10[p];[bg][p]overlay=x=mod(t*90\\,700)-60:y=150:shortest=1';
+
+/** The simulated home network the demo camera joins from the QR code. */
+export const DEMO_WIFI = { ssid: 'DemoHome', password: 'correct horse battery' } as const;
+
+/**
+ * The feed with the phone held up to the lens: the QR code from `png` is
+ * visible from 3 s to 12 s after each ffmpeg start (the QR scanner starts
+ * its own), then the phone is taken away. `png` must be a plain path (no
+ * filtergraph metacharacters): the demo writes it to a temp folder.
+ */
+export function demoFeedWithQr(png: string): string {
+  return (
+    'lavfi:color=c=0x404040:s=640x360:r=10[bg];color=c=0xd0d0d0:s=60x140:r=10[p];movie=' +
+    png +
+    "[q];[bg][p]overlay=x=mod(t*90\\,700)-60:y=150:shortest=1[room];[room][q]overlay=x=380:y=60:enable='between(t,3,12)'"
+  );
+}
 
 export interface DemoOptions {
   out?: string;
@@ -22,6 +42,8 @@ export interface DemoOptions {
 export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   const out = resolve(opts.out ?? 'demo-output');
   const dirs = { data: join(out, 'data') };
+  // Every run is a camera fresh out of the box (the factory identity stays): it provisions itself again.
+  await rm(dirs.data, { recursive: true, force: true });
   await mkdir(dirs.data, { recursive: true });
   let unit: DemoUnit;
   try {
@@ -46,9 +68,18 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     console.say(
       topic.includes('/snapshot/')
         ? `☁  cloud received ${topic}: ${payload.length} bytes of JPEG`
-        : `☁  cloud received ${topic}: ${payload.toString('utf8').slice(0, 160)}`,
+        : // The binding token is a secret even on the cloud's side of the demo.
+          `☁  cloud received ${topic}: ${payload.toString('utf8').replace(/"token":"[^"]*"/g, '"token":"…"').slice(0, 160)}`,
     ),
   );
+  // What the phone app does: get a binding token from the cloud, show Wi-Fi + token as a PRV1 QR code.
+  const pairing = startDemoPairing(cloud, (line) => console.say(line));
+  const prv1 = encodePrv1({ ssid: DEMO_WIFI.ssid, auth: 'wpa', password: DEMO_WIFI.password, token: pairing.token, region: pairing.region, timeZone: 'Europe/Berlin' });
+  if (!prv1.ok) throw new Error(`demo QR payload: ${prv1.error.message}`);
+  const qrDir = await mkdtemp(join(tmpdir(), 'camera-agent-demo-'));
+  const qrPng = join(qrDir, 'phone-qr.png');
+  const QRCode = (await import('qrcode')).default;
+  await QRCode.toFile(qrPng, [{ data: Buffer.from(prv1.value), mode: 'byte' }], { errorCorrectionLevel: 'M', margin: 4, width: 200 });
   const configFile = join(out, 'demo-config.json');
   await writeFile(
     configFile,
@@ -56,8 +87,9 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
       {
         data: { dir: dirs.data },
         identity: { dir: unit.factoryDir },
-        hal: { mode: 'sim', sim: { buttonFile, shutterFile } },
-        video: { input: DEMO_FEED },
+        // No cable: the camera reaches the cloud only after joining DemoHome from the QR code.
+        hal: { mode: 'sim', sim: { buttonFile, shutterFile, wired: false, wifiNetworks: [{ ssid: DEMO_WIFI.ssid, password: DEMO_WIFI.password }] } },
+        video: { input: demoFeedWithQr(qrPng) },
         cloud: { url: cloud.url, ca: unit.caCert, backoff: { startDelayMaxMs: 0 } },
         // The stand-in cloud has no upload service: images travel as binary MQTT.
         alarm: { delivery: 'mqtt' },
@@ -75,8 +107,10 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   } catch (err) {
     io.err(`demo: the agent did not start: ${(err as Error).message}`);
     await cloud.close();
+    await rm(qrDir, { recursive: true, force: true });
     return 1;
   }
+  const showQr = setTimeout(() => console.say(`📱 demo: the phone app holds its QR code up to the camera (Wi-Fi ${DEMO_WIFI.ssid} + a binding token)`), 3000);
 
   // The stand-in cloud asks the camera for a ping once it is online.
   const deviceId = running.agent.identity.deviceId;
@@ -104,18 +138,25 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     frames = 0;
   }, 10_000);
 
-  // A short tour of what a user can do with the camera's own controls.
+  // Once bound, a short tour of what a user can do with the camera's own controls.
   const tour: Array<[number, string, () => Promise<void>]> = [
     [4000, 'closing the privacy shutter', () => writeFile(shutterFile, 'closed\n')],
     [8000, 'opening the privacy shutter', () => writeFile(shutterFile, 'open\n')],
-    [10000, 'holding the reset button for 6 s (reset to provisioning)', () => appendFile(buttonFile, 'press 6000\n')],
   ];
-  const timers = tour.map(([at, what, act]) =>
-    setTimeout(() => {
-      console.say(`👉 demo: ${what}`);
-      act().catch((err: unknown) => console.say(`demo step failed: ${(err as Error).message}`));
-    }, at),
-  );
+  const timers: NodeJS.Timeout[] = [showQr];
+  const offBound = running.agent.bus.on('state.changed', ({ to }) => {
+    if (to !== 'bound') return;
+    offBound();
+    console.say('✅ demo: provisioned from the QR code and bound to the account');
+    for (const [at, what, act] of tour) {
+      timers.push(
+        setTimeout(() => {
+          console.say(`👉 demo: ${what}`);
+          act().catch((err: unknown) => console.say(`demo step failed: ${(err as Error).message}`));
+        }, at),
+      );
+    }
+  });
 
   return new Promise<number>((done) => {
     const finish = async () => {
@@ -124,8 +165,10 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
       clearInterval(stats);
       timers.forEach(clearTimeout);
       console.say('stopping (Ctrl-C)…');
+      offBound();
       await running.stop();
       await cloud.close();
+      await rm(qrDir, { recursive: true, force: true });
       console.say(`stopped. Logs: ${join(out, 'agent.log')}`);
       await console.close();
       done(0);
@@ -139,7 +182,7 @@ function banner(b: { out: string; cloud: string; configFile: string; buttonFile:
   return [
     '',
     `┌─ camera-agent ${agentVersion()} demo ─────────────────────────────────────────`,
-    '│ hardware      simulated (LED and voice prompts are printed below)',
+    '│ hardware      simulated (LED and voice prompts are printed below); no cable, Wi-Fi from a QR code',
     `│ camera feed   ffmpeg lavfi: a person-sized block walking across a grey room`,
     `│ stand-in cloud ${b.cloud} (embedded MQTT broker)`,
     `│ output        ${b.out}`,

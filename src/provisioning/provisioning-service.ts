@@ -29,6 +29,8 @@ export interface QrReading {
   start(): Promise<void>;
   stop(): Promise<void>;
   onRead(listener: (payload: ProvisioningPayload) => void): () => void;
+  /** Report codes already seen in this window again when they are read next. */
+  forget(): void;
 }
 
 export type JoinResult = { ok: true } | { ok: false; reason: string; message: string };
@@ -73,6 +75,13 @@ export interface ProvisioningDeps {
 }
 
 const VIDEO_RETRY_MS = 5_000;
+/**
+ * A code whose join failed is not tried again for this long: the phone
+ * usually still shows it while the person hears "wrong password", and
+ * re-reading it would loop. Shown again later (the router was rebooting,
+ * the AP came into range) it is tried again.
+ */
+export const FAILED_CODE_COOLDOWN_MS = 30_000;
 
 export class ProvisioningService implements Service {
   readonly name = 'provisioning';
@@ -84,6 +93,8 @@ export class ProvisioningService implements Service {
   /** Bumped whenever provisioning (re)starts, so a late join or bind result of an older round is ignored. */
   #round = 0;
   #applied = new Set<string>();
+  /** Digest → Clock.monotonic() until which a code that failed to join is ignored. */
+  #failedUntil = new Map<string, number>();
   #lastError: ProvisioningStatus['lastError'] = null;
   #lastSuccessAt: number | null = null;
   #stopped = false;
@@ -188,6 +199,14 @@ export class ProvisioningService implements Service {
       logger.info({ format: payload.format }, 'QR code already applied; ignored');
       return;
     }
+    const until = this.#failedUntil.get(digest) ?? -Infinity;
+    if (until > clock.monotonic()) {
+      logger.debug({ format: payload.format }, 'QR code failed to join a moment ago; ignored for now');
+      // The scanner reports a code once per window: let it report this one again once the pause is over.
+      const scanner = this.#scanner;
+      clock.setTimeout(() => this.#scanner === scanner && scanner?.forget(), until - clock.monotonic());
+      return;
+    }
     const round = this.#round;
     const readAt = clock.monotonic();
     this.#phase = 'joining';
@@ -202,6 +221,7 @@ export class ProvisioningService implements Service {
     if (round !== this.#round || this.#stopped) return;
     if (!joined.ok) {
       this.#fail(joined.reason);
+      this.#failedUntil.set(digest, clock.monotonic() + FAILED_CODE_COOLDOWN_MS);
       logger.warn({ code: joined.reason }, `joining Wi-Fi failed: ${joined.message}`);
       // Back to provisioning: the state change announces the reason and scanning resumes.
       await lifecycle.dispatch({ type: 'join-failed', reason: joined.reason });

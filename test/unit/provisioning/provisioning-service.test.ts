@@ -44,6 +44,7 @@ async function rig(t: Test, opts: { join?: (c: WifiCredentials) => JoinResult; b
   const zones: string[] = [];
   const sounds: string[] = [];
   let video = opts.video ?? true;
+  let forgets = 0;
   const service = new ProvisioningService({
     bus,
     clock,
@@ -59,6 +60,7 @@ async function rig(t: Test, opts: { join?: (c: WifiCredentials) => JoinResult; b
         start: async () => void (s.running = true),
         stop: async () => void (s.running = false),
         onRead: (l) => (listeners.add(l), () => listeners.delete(l)),
+        forget: () => void forgets++,
       };
       return reading;
     },
@@ -86,6 +88,7 @@ async function rig(t: Test, opts: { join?: (c: WifiCredentials) => JoinResult; b
     bus, clock, lifecycle, service, scanners, joins, binds, stored, zones, sounds,
     press: (g: ButtonGesture) => gestures.forEach((l) => l(g, 200)),
     current: () => scanners.at(-1)!,
+    forgets: () => forgets,
     setVideo: (v: boolean) => (video = v),
     async boot() {
       await lifecycle.start();
@@ -125,6 +128,17 @@ t.test('a wrong password goes back to provisioning with the reason kept, and sca
   t.equal(r.scanners.length, 2, 'a new scanning window');
   t.ok(r.current().running);
   t.same(r.binds, [], 'no binding without a network');
+  // The phone still shows the same code: not tried again at once (no loop of "wrong password")…
+  r.current().emit(payload());
+  await settle();
+  t.equal(r.joins.length, 1, 'the same failing code is not retried at once');
+  // …but once the pause is over the scanner may report it again, and it is tried again.
+  r.clock.advance(30_000);
+  await settle();
+  t.equal(r.forgets(), 1, 'the scanner was told to report it again');
+  r.current().emit(payload());
+  await settle();
+  t.equal(r.joins.length, 2, 'tried again after the pause');
 });
 
 t.test('a binding refusal leaves the camera online and unbound with the reason and a prompt', async (t) => {
