@@ -6,6 +6,7 @@ import { benchCloud } from './bench/cloud.js';
 import { benchMotion } from './bench/motion.js';
 import { benchSnapshot } from './bench/snapshot.js';
 import { benchQr } from './bench/qr.js';
+import { benchProvisioning } from './bench/provisioning.js';
 import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   motion: benchMotion,
   snapshot: benchSnapshot,
   qr: benchQr,
+  provisioning: benchProvisioning,
   alarm: benchAlarm,
 };
 

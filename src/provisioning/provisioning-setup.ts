@@ -88,6 +88,7 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
     },
   };
   const joinWifi = async (creds: WifiCredentials) => {
+    log.info({ auth: creds.auth, hidden: creds.hidden }, 'joining Wi-Fi');
     const r = await wifi.join(creds);
     if (!r.ok) return { ok: false as const, reason: r.reason, message: r.message };
     if (!joined) {
