@@ -6,17 +6,20 @@
  * Frame size, measured (scripts/bench/qr.ts: 450 generated phone-screen
  * scenes, each delivered at both sizes; payloads are a typical PRV1, QR
  * version 6, and a long one, version 10, both ECC M): scan at **1280×720**.
- *  - Codes ≥ 120 px wide (at 640×360 scale) with blur σ ≤ 1: zxing reads
- *    89.5 % at 1280×720 against 75 % at 640×360 (zbarimg: 49 / 46 %); over
- *    the whole grid 54 against 36 %. The misses at 1280×720 are nearly all
- *    glare, heavy noise, a dim screen or 30° tilt on top of σ 1 blur.
+ *  - Codes ≥ 120 px wide (at 640×360 scale) with blur σ ≤ 1: zxing (with
+ *    the second look at located-but-unread symbols, zxing-reader.ts) reads
+ *    94.4 % of single frames at 1280×720 against 80.2 % at 640×360
+ *    (zbarimg: 49 / 46 %). The misses at 1280×720 are mostly the long
+ *    (version 10) payload at 120–160 px with σ 1 blur: 1.85 px per module
+ *    at 640×360 scale and blur past zxing's ~0.45-module limit.
  *  - Why: a 101-character PRV1 is 49 modules wide with its quiet zone, so
  *    120 px at 640×360 is 2.4 px per module, at the edge of what zxing needs
  *    (arm-and-qr.md §4: ~2.5–3 px per module, blur σ under ~0.45 module).
  *    1280×720 reads sharp codes half as wide (80–100 px: 89–100 % against
  *    11–78 %), i.e. at about twice the distance.
- *  - Cost on x86: 5.0 ms median per frame over the grid (3.6 ms without a
- *    code) against 1.3 (1.0) ms, both under the 8 ms goal. Expect roughly
+ *  - Cost on x86: 4.1–4.7 ms per frame with a code (4.0–4.3 ms without)
+ *    against 1.3–2.9 (0.8–0.9) ms at 640×360, under the 8 ms goal; a frame
+ *    where a code is located but unreadable costs ~19 ms (the second look). Expect roughly
  *    10× on a camera SoC: ~40 ms a frame, ~15 % of one core at 4 decodes a
  *    second, only while provisioning; the wasm instance holds 21 MB of linear
  *    memory (RSS +3 MB at load, +13–17 MB once 720p frames went through it),
