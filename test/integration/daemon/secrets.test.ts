@@ -25,8 +25,14 @@ function plant(port: number, tag: string): { layer: Record<string, unknown>; sen
     if (!s.sensitive) continue;
     const user = `usr${tag}SENTINELu`;
     const pass = `pw${tag}SENTINELp`;
-    const value = s.mask === 'url-credentials' ? `rtsp://${user}:${pass}@127.0.0.1:${port}/live` : `${tag}SENTINELv`;
-    sentinels.push(...(s.mask === 'url-credentials' ? [user, pass] : [value]));
+    const secret = `${tag}SENTINELv`;
+    const value =
+      s.mask === 'url-credentials'
+        ? `rtsp://${user}:${pass}@127.0.0.1:${port}/live`
+        : s.format === 'ca-sim-wifi-networks'
+          ? [{ ssid: 'SimNet', password: secret }]
+          : secret;
+    sentinels.push(...(s.mask === 'url-credentials' ? [user, pass] : [secret]));
     const parts = path.split('.');
     let node = layer;
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
