@@ -7,6 +7,7 @@ import { benchMotion } from './bench/motion.js';
 import { benchSnapshot } from './bench/snapshot.js';
 import { benchQr } from './bench/qr.js';
 import { benchProvisioning } from './bench/provisioning.js';
+import { benchProvSession } from './bench/prov-session.js';
 import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   snapshot: benchSnapshot,
   qr: benchQr,
   provisioning: benchProvisioning,
+  'prov-session': benchProvSession,
   alarm: benchAlarm,
 };
 

@@ -31,10 +31,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(values.config as string | undefined, io);
       }
       case 'demo': {
-        const { values } = parse(argv.slice(1), { out: { type: 'string' } });
+        const { values } = parse(argv.slice(1), { out: { type: 'string' }, ap: { type: 'boolean' } });
         if (values.help) return help('demo');
         const { demoCommand } = await import('./demo/demo-command.js');
-        return await demoCommand({ out: values.out as string | undefined }, io);
+        return await demoCommand({ out: values.out as string | undefined, ap: values.ap === true }, io);
       }
       case 'factory': {
         // Factory-station and end-of-line tools; loaded only when used.

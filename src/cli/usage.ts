@@ -37,8 +37,14 @@ Starts the agent with simulated hardware, a stand-in cloud (an embedded MQTT
 broker on a free loopback port) and a simulated camera feed from ffmpeg's
 lavfi sources, and prints what a user would see. Ctrl-C ends it.
 
+Every run is a camera fresh out of the box: it provisions itself from a QR
+code the simulated phone shows to the lens, joins the simulated Wi-Fi and binds.
+
 Options:
-  --out DIR   output folder (default ./demo-output)`,
+  --out DIR   output folder (default ./demo-output)
+  --ap        AP mode instead: no QR code; the camera opens its (simulated) hotspot
+              and prints the setup portal's URL on localhost — open it in a browser,
+              pick DemoHome, type its password and the label's setup code`,
   'config check': `Usage: camera-agent config check FILE
 
 Validates FILE as a configuration layer: every key must exist and every value

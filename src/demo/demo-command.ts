@@ -36,6 +36,8 @@ export function demoFeedWithQr(png: string): string {
 
 export interface DemoOptions {
   out?: string;
+  /** AP mode: the hotspot and its setup portal instead of the QR code. */
+  ap?: boolean;
 }
 
 /** `camera-agent demo`: the agent on simulated hardware, with a stand-in cloud, until Ctrl-C. */

@@ -207,17 +207,45 @@ export class ProvisioningService implements Service {
       clock.setTimeout(() => this.#scanner === scanner && scanner?.forget(), until - clock.monotonic());
       return;
     }
-    const round = this.#round;
-    const readAt = clock.monotonic();
     this.#phase = 'joining';
     await this.#stopScanning();
     void this.deps.beep().catch(() => undefined);
     logger.info({ format: payload.format, hidden: payload.wifi.hidden, auth: payload.wifi.auth, binding: payload.binding !== null }, 'Wi-Fi QR code read');
+    await this.#apply(payload, digest, this.deps.joinWifi);
+  }
+
+  /**
+   * Credentials from the hotspot's app session or portal (ap/ap-provisioning.ts):
+   * the same join → bind path as a QR code, with the hotspot's own join
+   * (a single radio drops the AP while it tries). Resolves once joined or
+   * failed; binding goes on in the background. False when the device is not
+   * provisioning or is busy with another attempt.
+   */
+  async applyFromHotspot(payload: ProvisioningPayload, join: (credentials: WifiCredentials) => Promise<JoinResult>): Promise<JoinResult | null> {
+    if (this.deps.lifecycle.snapshot.underlying !== 'provisioning' || this.#phase === 'joining' || this.#phase === 'binding') return null;
+    this.#phase = 'joining';
+    await this.#stopScanning();
+    this.deps.logger.info({ hidden: payload.wifi.hidden, auth: payload.wifi.auth, binding: payload.binding !== null }, 'Wi-Fi credentials from the hotspot');
+    let joinResult: JoinResult | null = null;
+    const joined = new Promise<JoinResult | null>((resolve) => {
+      void this.#apply(payload, payloadDigest(payload), async (c) => {
+        joinResult = await join(c);
+        resolve(joinResult);
+        return joinResult;
+      }).then(() => resolve(joinResult));
+    });
+    return joined;
+  }
+
+  async #apply(payload: ProvisioningPayload, digest: string, join: (credentials: WifiCredentials) => Promise<JoinResult>): Promise<void> {
+    const { logger, clock, lifecycle } = this.deps;
+    const round = this.#round;
+    const readAt = clock.monotonic();
     if (!(await lifecycle.dispatch({ type: 'credentials-received' }))) {
       this.#phase = 'idle';
       return;
     }
-    const joined = await this.deps.joinWifi(payload.wifi).catch((err: unknown): JoinResult => ({ ok: false, reason: 'join_failed', message: (err as Error).message }));
+    const joined = await join(payload.wifi).catch((err: unknown): JoinResult => ({ ok: false, reason: 'join_failed', message: (err as Error).message }));
     if (round !== this.#round || this.#stopped) return;
     if (!joined.ok) {
       this.#fail(joined.reason);
@@ -232,7 +260,7 @@ export class ProvisioningService implements Service {
     if (!payload.binding) {
       this.#phase = 'idle';
       this.#lastSuccessAt = clock.now();
-      logger.info('joined Wi-Fi; no binding token (foreign WIFI: code): the camera stays unbound until bound over the LAN');
+      logger.info('joined Wi-Fi; no binding token: the camera stays unbound until bound over the LAN');
       return;
     }
     this.#phase = 'binding';

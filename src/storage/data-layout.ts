@@ -25,6 +25,12 @@ export interface DataLayout {
   logsDir: string;
   /** Durable queue of QoS 1 cloud events (src/cloud/outbox.ts). */
   cloudOutboxDir: string;
+  /**
+   * Failed label-code proofs and the lockout they caused (AP mode, portal,
+   * LAN bind). Kept across reboots and factory resets: otherwise a power
+   * cycle would reset the guess counter.
+   */
+  provLockout: string;
 }
 
 export function dataLayout(root: string): DataLayout {
@@ -41,5 +47,6 @@ export function dataLayout(root: string): DataLayout {
     spoolDir: join(root, 'spool'),
     logsDir: join(root, 'logs'),
     cloudOutboxDir: join(root, 'cloud-outbox'),
+    provLockout: join(root, 'prov-lockout.json'),
   };
 }
