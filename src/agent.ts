@@ -204,6 +204,7 @@ export class Agent {
       ...this.provisioning.services,
       this.cloud,
       this.provisioning.service,
+      this.provisioning.ap,
     ];
     if (deps.watchdogIntervalMs) {
       this.#services.push(

@@ -592,6 +592,45 @@ export const schema = {
     },
   },
   network: {
+    ap: {
+      enabled: setting<boolean>({ doc: 'AP mode: while provisioning, open the camera\'s own hotspot for the app\'s protected session and the browser setup portal (docs/provisioning.md).', format: 'ca-bool', default: true }),
+      backend: setting<'hostapd' | 'networkmanager'>({
+        doc: 'How the hotspot is run: hostapd + dnsmasq (templates in /etc/camera-agent/ap) or a NetworkManager shared hotspot. Simulated hardware always uses a simulated one.',
+        format: ['hostapd', 'networkmanager'] as const,
+        default: 'hostapd',
+        restart: true,
+      }),
+      startAfterMinutes: setting<number>({
+        doc: 'Minutes of QR-only scanning before the hotspot opens (a single radio cannot serve a hotspot and keep the scan fresh); 0 = at once.',
+        format: 'ca-number',
+        min: 0,
+        max: 30,
+        default: 3,
+      }),
+      portal: setting<boolean>({ doc: 'Serve the browser setup portal too (wildcard DNS on the hotspot); false = the app\'s protected session only.', format: 'ca-bool', default: true }),
+      port: setting<number>({ doc: 'Port of the provisioning HTTP server on 192.168.4.1 (simulated hardware: on 127.0.0.1; 0 = any free port).', format: 'ca-int', min: 0, max: 65535, default: 80, restart: true }),
+      interface: setting<string>({
+        doc: 'Interface for the hotspot; empty = network.wifi.interface, else wlan0.',
+        format: 'ca-string',
+        maxLength: 15,
+        pattern: /^[A-Za-z0-9_.-]*$/,
+        patternDoc: 'an interface name',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      concurrent: setting<boolean>({ doc: 'The radio runs AP and station at once (iw list shows the combination): the hotspot stays up while joining.', format: 'ca-bool', default: false, restart: true }),
+      countryCode: setting<string>({
+        doc: 'Regulatory domain of the hotspot (ISO 3166-1 alpha-2); empty = the kernel\'s world domain.',
+        format: 'ca-string',
+        maxLength: 2,
+        pattern: /^([A-Z]{2})?$/,
+        patternDoc: 'two upper-case letters or empty',
+        allowEmpty: true,
+        default: '',
+      }),
+      channel: setting<number>({ doc: 'Hotspot channel: 1, 6 or 11 (2.4 GHz, allowed everywhere).', format: 'ca-int', min: 1, max: 11, default: 6 }),
+    },
     wifi: {
       interface: setting<string>({
         doc: 'Wi-Fi interface to join networks on; empty = the first Wi-Fi device NetworkManager reports.',

@@ -9,6 +9,9 @@ import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
 import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
 import { startDemoPairing } from './demo-pairing.js';
 import { encodePrv1 } from '../provisioning/payload/index.js';
+import { readQrTexts } from '../factory/qr-reader.js';
+import { decodeLabelPayload } from '../factory/label-payload.js';
+import { groupForPrint } from '../factory/crockford.js';
 
 /**
  * A simulated camera: a grey room with a person-sized block walking across,
@@ -90,8 +93,10 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         data: { dir: dirs.data },
         identity: { dir: unit.factoryDir },
         // No cable: the camera reaches the cloud only after joining DemoHome from the QR code.
-        hal: { mode: 'sim', sim: { buttonFile, shutterFile, wired: false, wifiNetworks: [{ ssid: DEMO_WIFI.ssid, password: DEMO_WIFI.password }] } },
-        video: { input: demoFeedWithQr(qrPng) },
+        hal: { mode: 'sim', sim: { buttonFile, shutterFile, wired: false, wifiNetworks: [{ ssid: DEMO_WIFI.ssid, password: DEMO_WIFI.password }, { ssid: 'Neighbour 5G', password: 'not yours 123' }] } },
+        // --ap: no phone with a QR code; the hotspot opens at once and its portal waits on loopback.
+        video: { input: opts.ap ? DEMO_FEED : demoFeedWithQr(qrPng) },
+        ...(opts.ap ? { provisioning: { qr: { enabled: false } }, network: { ap: { startAfterMinutes: 0, port: 0 } } } : {}),
         cloud: { url: cloud.url, ca: unit.caCert, backoff: { startDelayMaxMs: 0 } },
         // The stand-in cloud has no upload service: images travel as binary MQTT.
         alarm: { delivery: 'mqtt' },
@@ -112,7 +117,25 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     await rm(qrDir, { recursive: true, force: true });
     return 1;
   }
-  const showQr = setTimeout(() => console.say(`📱 demo: the phone app holds its QR code up to the camera (Wi-Fi ${DEMO_WIFI.ssid} + a binding token)`), 3000);
+  const showQr = opts.ap
+    ? setTimeout(() => undefined, 0)
+    : setTimeout(() => console.say(`📱 demo: the phone app holds its QR code up to the camera (Wi-Fi ${DEMO_WIFI.ssid} + a binding token)`), 3000);
+  if (opts.ap) {
+    // The setup code is printed on the label (and only there): read it back from the label's QR code.
+    const code = readQrTexts(unit.labelPng)
+      .then((texts) => texts.map((t) => decodeLabelPayload(t)).find((r) => r.ok))
+      .then((r) => (r?.ok ? groupForPrint(r.payload.code) : '(see the label)'))
+      .catch(() => '(see the label)');
+    const announce = (url: string, ssid: string) =>
+      void code.then((c) => {
+        console.say(`📶 demo: the camera opened its hotspot ${ssid}; its setup portal is at ${url}/`);
+        console.say(`   open it in a browser, pick ${DEMO_WIFI.ssid}, password "${DEMO_WIFI.password}", setup code ${c} (from the label)`);
+      });
+    running.agent.provisioning.ap.onOpen(announce);
+    // It may have opened already (startAfterMinutes 0).
+    const open = running.agent.provisioning.ap.url;
+    if (open) announce(open, 'CAM100');
+  }
 
   // The stand-in cloud asks the camera for a ping once it is online.
   const deviceId = running.agent.identity.deviceId;
@@ -147,9 +170,9 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   ];
   const timers: NodeJS.Timeout[] = [showQr];
   const offBound = running.agent.bus.on('state.changed', ({ to }) => {
-    if (to !== 'bound') return;
+    if (to !== (opts.ap ? 'online' : 'bound')) return;
     offBound();
-    console.say('✅ demo: provisioned from the QR code and bound to the account');
+    console.say(opts.ap ? '✅ demo: provisioned through the hotspot' : '✅ demo: provisioned from the QR code and bound to the account');
     for (const [at, what, act] of tour) {
       timers.push(
         setTimeout(() => {

@@ -31,6 +31,10 @@ import { classifyQrText } from './payload/index.js';
 import type { WifiCredentials } from './provisioning-payload.js';
 import { ProvisioningService, type QrReading } from './provisioning-service.js';
 import { QrScanner } from './qr-scanner.js';
+import { ApProvisioning } from './ap/ap-provisioning.js';
+import { AP_NETWORK } from '../network/soft-ap.js';
+import { createSoftAp } from '../network/soft-ap-backend.js';
+import { dataLayout } from '../storage/data-layout.js';
 
 export interface ProvisioningSetupDeps {
   config: LiveConfig;
@@ -58,8 +62,10 @@ export interface Provisioning {
   network: NetworkPresence;
   /** `bind.result`, registered with the cloud link. */
   ops: () => OpHandlers;
-  /** Started after provisioning: emulates NetworkManager's autoconnect on simulated hardware, runs mDNS. */
+  /** Started before the cloud link: emulates NetworkManager's autoconnect on simulated hardware, runs mDNS. */
   services: Service[];
+  /** AP mode (hotspot, /prov/v1, captive portal); started after the provisioning service. */
+  ap: ApProvisioning;
 }
 
 export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
@@ -87,15 +93,24 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
       return () => presence.off('up', l);
     },
   };
+  // Every join (QR, hotspot, autoconnect) goes through here, so a success always counts as "has a network".
+  const trackedWifi: WifiManager = {
+    scan: () => wifi.scan(),
+    current: () => wifi.current(),
+    forget: () => wifi.forget(),
+    join: async (creds, opts) => {
+      log.info({ auth: creds.auth, hidden: creds.hidden }, 'joining Wi-Fi');
+      const r = await wifi.join(creds, opts);
+      if (r.ok && !joined) {
+        joined = true;
+        presence.emit('up');
+      }
+      return r;
+    },
+  };
   const joinWifi = async (creds: WifiCredentials) => {
-    log.info({ auth: creds.auth, hidden: creds.hidden }, 'joining Wi-Fi');
-    const r = await wifi.join(creds);
-    if (!r.ok) return { ok: false as const, reason: r.reason, message: r.message };
-    if (!joined) {
-      joined = true;
-      presence.emit('up');
-    }
-    return { ok: true as const };
+    const r = await trackedWifi.join(creds);
+    return r.ok ? { ok: true as const } : { ok: false as const, reason: r.reason, message: r.message };
   };
 
   let binder: AccountBinder | null = null;
@@ -156,11 +171,48 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
   const mdns = createMdns({ ...deps, logger: logger.child({ svc: 'mdns' }) }, sim);
   if (mdns) services.push(mdns);
 
+  const apLog = logger.child({ svc: 'hotspot' });
+  const ap = new ApProvisioning({
+    config: () => {
+      const c = config.current;
+      return {
+        enabled: c.network.ap.enabled,
+        startAfterMs: c.network.ap.startAfterMinutes * 60_000,
+        portal: c.network.ap.portal,
+        // Simulated hardware has no 192.168.4.1: the demo's portal is on loopback.
+        host: sim ? '127.0.0.1' : AP_NETWORK.address,
+        // …on any free port unless one is set explicitly: tests run many agents side by side.
+        port: sim && c.network.ap.port === 80 ? 0 : c.network.ap.port,
+        ifname: c.network.ap.interface || c.network.wifi.interface || 'wlan0',
+        concurrent: c.network.ap.concurrent,
+        countryCode: c.network.ap.countryCode || null,
+        channel: c.network.ap.channel,
+        language: c.device.language,
+      };
+    },
+    clock,
+    logger: apLog,
+    bus: deps.bus,
+    lifecycle: deps.lifecycle,
+    identity: () => (identity.check?.ok ? identity.check.loaded : null),
+    firmwareVersion: () => deps.agentVersion,
+    softAp: createSoftAp({
+      backend: sim ? 'sim' : cfg.network.ap.backend,
+      logger: apLog,
+      clock,
+      ...(process.env.RUNTIME_DIRECTORY ? { runtimeDir: process.env.RUNTIME_DIRECTORY } : {}),
+    }),
+    wifi: trackedWifi,
+    provisioning: service,
+    lockoutFile: dataLayout(cfg.data.dir).provLockout,
+  });
+
   return {
     service,
     wifi,
     network,
     services,
+    ap,
     ops: () => ({
       'bind.result': (args) => {
         const problem = binderFor().answer(args as unknown as BindResultArgs);

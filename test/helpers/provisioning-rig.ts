@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import QRCode from 'qrcode';
 import type { Test } from 'tap';
 import { factoryCommand } from '../../src/factory/factory-command.js';
+import { decodeLabelPayload } from '../../src/factory/label-payload.js';
+import { readQrTexts } from '../../src/factory/qr-reader.js';
 import { tempDir } from './tmp.js';
 import { startBroker, connectCloud, type CloudClient, type TestBroker } from './mosquitto.js';
 import { startDaemon, type Daemon } from './daemon.js';
@@ -27,6 +29,8 @@ export interface ProvisioningRig {
   cloud: CloudClient;
   /** Every activation the cloud received (parsed). */
   activations: Array<Record<string, unknown>>;
+  /** The unit's serial and the setup code printed on its label (read back from the label's QR code). */
+  label(): Promise<{ serial: string; code: string }>;
   /** Writes the phone's QR code and the config, then starts the agent. */
   start(qrText: string, opts?: { showFromS?: number; showToS?: number; config?: Record<string, unknown> }): Promise<Daemon>;
 }
@@ -58,6 +62,12 @@ export async function provisioningRig(t: Test, answer: (n: number) => ActivateAn
     deviceId,
     cloud,
     activations,
+    async label() {
+      const texts = await readQrTexts(join(unit, 'label.png'));
+      const decoded = texts.map((x) => decodeLabelPayload(x)).find((r) => r.ok);
+      if (!decoded?.ok) throw new Error('the label QR code did not decode');
+      return { serial: decoded.payload.serial, code: decoded.payload.code };
+    },
     async start(qrText, opts = {}) {
       const png = join(dir, 'phone-qr.png');
       await QRCode.toFile(png, [{ data: Buffer.from(qrText, 'utf8'), mode: 'byte' }], { errorCorrectionLevel: 'M', margin: 4, width: 220 });
