@@ -205,6 +205,7 @@ export class Agent {
       this.cloud,
       this.provisioning.service,
       this.provisioning.ap,
+      this.provisioning.lanBind,
     ];
     if (deps.watchdogIntervalMs) {
       this.#services.push(

@@ -631,6 +631,14 @@ export const schema = {
       }),
       channel: setting<number>({ doc: 'Hotspot channel: 1, 6 or 11 (2.4 GHz, allowed everywhere).', format: 'ca-int', min: 1, max: 11, default: 6 }),
     },
+    lanBind: {
+      enabled: setting<boolean>({
+        doc: 'While online but unbound, serve the protected /prov/v1 session on the home network so the app can bind the camera (docs/provisioning.md, "LAN bind").',
+        format: 'ca-bool',
+        default: true,
+      }),
+      port: setting<number>({ doc: 'Port of the LAN-bind server on the camera\'s LAN address (simulated hardware: on 127.0.0.1; 0 = any free port).', format: 'ca-int', min: 0, max: 65535, default: 8080, restart: true }),
+    },
     wifi: {
       interface: setting<string>({
         doc: 'Wi-Fi interface to join networks on; empty = the first Wi-Fi device NetworkManager reports.',

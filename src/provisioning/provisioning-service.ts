@@ -263,21 +263,39 @@ export class ProvisioningService implements Service {
       logger.info('joined Wi-Fi; no binding token: the camera stays unbound until bound over the LAN');
       return;
     }
+    await this.#bind(payload.binding, readAt, round);
+  }
+
+  /**
+   * LAN bind (provisioning.md §6.6): an online but unbound camera gets its
+   * token over the protected session on the home network. Resolves with the
+   * outcome; null when the camera is not online-unbound or already binding.
+   */
+  async bindNow(request: BindingRequest, timeZone: string | null): Promise<BindOutcome | null> {
+    const snap = this.deps.lifecycle.snapshot;
+    if (snap.underlying !== 'online' || snap.bound || this.#phase === 'binding' || this.#phase === 'joining') return null;
+    if (timeZone) await this.deps.setTimeZone(timeZone).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not apply the time zone'));
+    return this.#bind(request, this.deps.clock.monotonic(), this.#round);
+  }
+
+  async #bind(request: BindingRequest, readAt: number, round: number): Promise<BindOutcome> {
+    const { logger, clock, lifecycle } = this.deps;
     this.#phase = 'binding';
-    const bound = await this.deps.bind(payload.binding, readAt);
-    if (round !== this.#round || this.#stopped) return;
+    const bound = await this.deps.bind(request, readAt);
+    if (round !== this.#round || this.#stopped) return bound;
     this.#phase = 'idle';
     if (bound.ok) {
-      await this.deps.store()?.set('binding', { token: bound.bindingId, region: payload.binding.region, boundAt: new Date(clock.now()).toISOString() });
+      await this.deps.store()?.set('binding', { token: bound.bindingId, region: request.region, boundAt: new Date(clock.now()).toISOString() });
       this.#lastSuccessAt = clock.now();
       this.#lastError = null;
       logger.info('bound to the account');
       await lifecycle.dispatch({ type: 'bound' });
-      return;
+      return bound;
     }
     this.#fail(bound.code);
     logger.warn({ code: bound.code }, `binding failed: ${bound.message}; the camera stays online and unbound`);
     await this.deps.promptBindingFailed().catch(() => undefined);
+    return bound;
   }
 
   #fail(code: BindFailure | string): void {

@@ -32,6 +32,8 @@ import type { WifiCredentials } from './provisioning-payload.js';
 import { ProvisioningService, type QrReading } from './provisioning-service.js';
 import { QrScanner } from './qr-scanner.js';
 import { ApProvisioning } from './ap/ap-provisioning.js';
+import { LanBind } from './ap/lan-bind.js';
+import { networkInterfaces } from 'node:os';
 import { AP_NETWORK } from '../network/soft-ap.js';
 import { createSoftAp } from '../network/soft-ap-backend.js';
 import { dataLayout } from '../storage/data-layout.js';
@@ -66,6 +68,8 @@ export interface Provisioning {
   services: Service[];
   /** AP mode (hotspot, /prov/v1, captive portal); started after the provisioning service. */
   ap: ApProvisioning;
+  /** The same session on the home network while online and unbound. */
+  lanBind: LanBind;
 }
 
 export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
@@ -207,12 +211,31 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
     lockoutFile: dataLayout(cfg.data.dir).provLockout,
   });
 
+  const lanBind = new LanBind({
+    config: () => {
+      const c = config.current;
+      const lan = c.network.mdns.interface || c.hal.facts.netInterface;
+      const host = sim ? '127.0.0.1' : (networkInterfaces()[lan] ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+      return { enabled: c.network.lanBind.enabled, host, port: sim && c.network.lanBind.port === 8080 ? 0 : c.network.lanBind.port };
+    },
+    logger: logger.child({ svc: 'lan-bind' }),
+    bus: deps.bus,
+    lifecycle: deps.lifecycle,
+    sessions: () => ap.sessions(),
+    provisioning: service,
+    info: () => {
+      const loaded = identity.check?.ok ? identity.check.loaded.identity : null;
+      return { model: loaded?.model ?? 'unknown', sn4: (loaded?.serial ?? '').slice(-4), fw: deps.agentVersion };
+    },
+  });
+
   return {
     service,
     wifi,
     network,
     services,
     ap,
+    lanBind,
     ops: () => ({
       'bind.result': (args) => {
         const problem = binderFor().answer(args as unknown as BindResultArgs);

@@ -118,19 +118,19 @@ export class ApProvisioning implements Service {
     }, cfg.startAfterMs);
   }
 
-  async #open(): Promise<void> {
-    if (this.#hotspot) return;
-    const { logger, clock } = this.deps;
+  /**
+   * The SRP sessions and the setup-code lockout, one of each per agent: the
+   * hotspot and the LAN bind share them, or a reboot-free switch between the
+   * two would double the guesses. Null without a factory identity.
+   */
+  async sessions(): Promise<ProvisioningSessions | null> {
     const loaded = this.deps.identity();
-    if (!loaded) {
-      logger.warn({ code: 'identity_missing' }, 'hotspot not opened: no factory identity (passphrase, setup-code verifier)');
-      return;
-    }
-    const cfg = this.deps.config();
-    const mode: SoftApMode = cfg.portal ? 'portal' : 'app';
+    if (!loaded) return null;
+    const { clock, logger } = this.deps;
     if (!this.#lockout) {
-      this.#lockout = new CodeLockout({ path: this.deps.lockoutFile, clock, logger });
-      await this.#lockout.load();
+      const lockout = new CodeLockout({ path: this.deps.lockoutFile, clock, logger });
+      await lockout.load();
+      this.#lockout ??= lockout;
     }
     this.#sessions ??= new ProvisioningSessions({
       serial: loaded.identity.serial,
@@ -140,6 +140,20 @@ export class ApProvisioning implements Service {
       clock,
       logger,
     });
+    return this.#sessions;
+  }
+
+  async #open(): Promise<void> {
+    if (this.#hotspot) return;
+    const { logger, clock } = this.deps;
+    const loaded = this.deps.identity();
+    const sessions = await this.sessions();
+    if (!loaded || !sessions) {
+      logger.warn({ code: 'identity_missing' }, 'hotspot not opened: no factory identity (passphrase, setup-code verifier)');
+      return;
+    }
+    const cfg = this.deps.config();
+    const mode: SoftApMode = cfg.portal ? 'portal' : 'app';
     const hotspot = new SoftApSession({
       softAp: this.deps.softAp,
       scanner: this.deps.wifi,
@@ -162,7 +176,6 @@ export class ApProvisioning implements Service {
       return;
     }
     this.#hotspot = hotspot;
-    const sessions = this.#sessions;
     // The address phones are sent to: 192.168.4.1 on a camera; host:port when the port is not 80 (the demo's free port).
     const gateway = (): string => {
       const port = this.#server?.port ?? cfg.port;

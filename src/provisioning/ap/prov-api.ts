@@ -402,6 +402,12 @@ export interface ProvisioningServerOptions extends ProvisioningApiDeps {
   /** Server-wide body limit (the API's routes set their own); default 8 KiB. */
   bodyLimit?: number;
   plugins?: readonly ProvServerPlugin[];
+  /**
+   * Refuse (421) requests whose Host header this returns false for, before
+   * any route runs: the LAN-bind server accepts only the camera's own
+   * address or .local name (DNS rebinding).
+   */
+  hostAllowed?: (host: string | undefined) => boolean;
 }
 
 export interface ProvisioningServer {
@@ -429,6 +435,12 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     onConstructorPoisoning: 'error',
   });
   try {
+    const hostAllowed = options.hostAllowed;
+    if (hostAllowed) {
+      app.addHook('onRequest', async (req, reply) => {
+        if (!hostAllowed(req.headers.host)) await reply.code(421).send({ error: { code: 'host_not_allowed', message: "use the camera's IP address or .local name" } });
+      });
+    }
     await app.register(buildProvisioningApi(options), { prefix: PROV_API_PREFIX });
     for (const entry of options.plugins ?? []) {
       if (typeof entry === 'function') await app.register(entry);

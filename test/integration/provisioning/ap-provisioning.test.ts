@@ -57,3 +57,34 @@ t.test('the browser portal: a wrong setup code is refused; the right one joins w
   t.equal(r.activations.length, 0, 'the portal carries no token');
   t.notOk(d.stdout().includes(HOME.password));
 });
+
+t.test('LAN bind: online but unbound after a WIFI: code; the app binds over the home network; DNS-rebinding hosts refused', async (t) => {
+  const { encodeWifiUri } = await import('../../../src/provisioning/payload/index.js');
+  const wifi = encodeWifiUri({ ssid: HOME.ssid, auth: 'wpa', password: HOME.password });
+  if (!wifi.ok) throw new Error(wifi.error.message);
+  const r = await provisioningRig(t, () => ({ status: 'bound', bindingId: 'b-lan' }));
+  const d = await r.start(wifi.value);
+  const open = await d.waitForLog('LAN bind open: the camera is online and unbound', 30_000);
+  const url = String(open.url);
+  const { request } = await import('node:http');
+  const rebinding = await new Promise<number>((resolve, reject) => {
+    const req = request(`${url}/prov/v1/info`, { headers: { host: 'evil.example' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(rebinding, 421, 'a foreign Host is refused');
+  const label = await r.label();
+  const app = new ProvClient({ baseUrl: url, serial: label.serial });
+  t.match((await app.info()).body, { state: 'online_unbound' });
+  await app.handshake(label.code);
+  const wifiAgain = await app.call('/wifi/config', { ssid: Buffer.from('x').toString('base64'), password: '12345678', auth: 'WPA', hidden: false });
+  t.equal(wifiAgain.status, 409, 'Wi-Fi is not changed over the LAN');
+  t.equal((await app.call('/bind', { token: TOKEN, region: 'EU' })).status, 200);
+  await d.waitForLog('bound to the account', 20_000);
+  t.match((await app.call('/status')).body, { state: 'bound' });
+  await d.waitForLog('LAN bind closed', 10_000);
+  t.notOk(d.stdout().includes(TOKEN));
+});
