@@ -187,7 +187,8 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
         host: sim ? '127.0.0.1' : AP_NETWORK.address,
         // …on any free port unless one is set explicitly: tests run many agents side by side.
         port: sim && c.network.ap.port === 80 ? 0 : c.network.ap.port,
-        ifname: c.network.ap.interface || c.network.wifi.interface || 'wlan0',
+        // AP+STA concurrency runs the hotspot on a virtual interface of the radio (hostapd backend creates it).
+        ifname: c.network.ap.interface || (c.network.ap.concurrent && c.network.ap.backend === 'hostapd' ? 'ap0' : c.network.wifi.interface || 'wlan0'),
         concurrent: c.network.ap.concurrent,
         countryCode: c.network.ap.countryCode || null,
         channel: c.network.ap.channel,
@@ -203,6 +204,7 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
     softAp: createSoftAp({
       backend: sim ? 'sim' : cfg.network.ap.backend,
       logger: apLog,
+      ...(cfg.network.ap.concurrent && cfg.network.ap.backend === 'hostapd' ? { virtualOf: cfg.network.wifi.interface || 'wlan0' } : {}),
       clock,
       ...(process.env.RUNTIME_DIRECTORY ? { runtimeDir: process.env.RUNTIME_DIRECTORY } : {}),
     }),
