@@ -13,6 +13,7 @@
  * processed one at a time through an internal queue, so a burst of alarms
  * costs time, not RAM.
  */
+import { SerialQueue } from '../core/serial-queue.js';
 import type { Sharp } from 'sharp';
 import type SharpFactory from 'sharp';
 import type { Logger } from '../log/logger.js';
@@ -108,7 +109,7 @@ export async function configureSharpForLowMemory(): Promise<void> {
 }
 
 export class SnapshotProcessor {
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
   #textRenders: boolean | null = null;
   #stencil: { key: string; bitmap: Buffer | null } | null = null;
 
@@ -137,9 +138,7 @@ export class SnapshotProcessor {
 
   /** Processes one frame; calls are queued so only one image is in memory at a time. */
   process(frame: SnapshotFrame, at: number): Promise<Result<ProcessedSnapshot>> {
-    const run = this.#queue.then(() => this.#process(frame, at));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(() => this.#process(frame, at));
   }
 
   async #process(frame: SnapshotFrame, at: number): Promise<Result<ProcessedSnapshot>> {

@@ -20,6 +20,7 @@
  * All mutations run one at a time through an internal queue; the in-memory
  * index mirrors the directory, so take/stats never list files.
  */
+import { SerialQueue } from '../core/serial-queue.js';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -121,7 +122,7 @@ export class SnapshotSpool {
   readonly #index = new Map<string, Indexed>();
   readonly #inFlight = new Set<string>();
   #bytes = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
   #timer: Timer | null = null;
   #started = false;
   readonly #dropped = { full: 0, expired: 0, corrupt: 0 };
@@ -402,9 +403,7 @@ export class SnapshotSpool {
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(fn);
   }
 }
 

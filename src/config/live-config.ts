@@ -1,3 +1,4 @@
+import { SerialQueue } from '../core/serial-queue.js';
 import type { EventBus } from '../core/bus.js';
 import { settings, settingAt, type AgentConfig } from './schema.js';
 import { getPath, mergeLayers, setPath, type Layer, type LoadedConfig } from './load.js';
@@ -29,7 +30,7 @@ export type ChangeSource = 'cloud' | 'api' | 'cli' | 'provisioning';
 export class LiveConfig {
   #layers: Layer[];
   #config: AgentConfig;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   constructor(
     loaded: LoadedConfig,
@@ -55,7 +56,7 @@ export class LiveConfig {
    * again. Restart-only keys keep their running value until the restart.
    */
   resetRuntime(): Promise<void> {
-    const run = this.#queue.then(() => {
+    return this.#queue.run(async () => {
       const i = this.#layers.findIndex((l) => l.name === 'runtime');
       const next = this.#layers.map((l, j) => (j === i ? { ...l, values: {} } : l));
       const merged = mergeLayers(next);
@@ -69,14 +70,10 @@ export class LiveConfig {
       const applied = changed.filter((p) => !settingAt(p)?.restart);
       if (changed.length) this.bus.emit('config.changed', { changed: applied, restartRequired });
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   change(patch: unknown, source: ChangeSource): Promise<ChangeResult> {
-    const run = this.#queue.then(() => this.#change(patch, source));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(() => this.#change(patch, source));
   }
 
   async #change(patch: unknown, _source: ChangeSource): Promise<ChangeResult> {

@@ -27,6 +27,7 @@
  * 2.90 running as a non-root user with ambient capabilities — and polkit
  * network-control for `nmcli device set`.
  */
+import { SerialQueue } from '../core/serial-queue.js';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +93,7 @@ export class HostapdSoftAp implements SoftAp {
   #state: SoftApState = 'stopped';
   #running: Running | null = null;
   #stations = new Set<string>();
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   constructor(opts: HostapdSoftApOptions) {
     this.#opts = opts;
@@ -127,9 +128,7 @@ export class HostapdSoftAp implements SoftAp {
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(task);
   }
 
   get #env(): NodeJS.ProcessEnv {

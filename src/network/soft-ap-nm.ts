@@ -35,6 +35,7 @@
  * network-control, wifi.share.protected; write access to dnsmasq-shared.d;
  * CAP_NET_ADMIN for `iw reg set` and `iw … station dump`.
  */
+import { SerialQueue } from '../core/serial-queue.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +99,7 @@ export class NmSoftAp implements SoftAp {
   #clients = 0;
   #polling = false;
   #warnedNoCount = false;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   constructor(opts: NmSoftApOptions) {
     this.#opts = opts;
@@ -133,9 +134,7 @@ export class NmSoftAp implements SoftAp {
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(task);
   }
 
   get #env(): NodeJS.ProcessEnv {

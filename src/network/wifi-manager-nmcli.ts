@@ -34,6 +34,7 @@
  * agent's user therefore needs polkit's
  * org.freedesktop.NetworkManager.settings.modify.system and network-control.
  */
+import { SerialQueue } from '../core/serial-queue.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,7 +125,7 @@ interface ActiveProfile {
 export class NmcliWifiManager implements WifiManager {
   readonly #opts: NmcliWifiManagerOptions;
   readonly #log: Logger;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   constructor(opts: NmcliWifiManagerOptions) {
     this.#opts = opts;
@@ -162,9 +163,7 @@ export class NmcliWifiManager implements WifiManager {
 
   /** One NetworkManager conversation at a time: a join must not interleave with another join or forget. */
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(task);
   }
 
   async #join(creds: WifiCredentials, opts: WifiJoinOptions): Promise<WifiJoinResult> {

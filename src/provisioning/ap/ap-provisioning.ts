@@ -12,6 +12,7 @@
  * hard cap 30 min, single radio: answer, drop the AP, join, restore it on
  * failure. Leaving provisioning closes everything.
  */
+import { SerialQueue } from '../../core/serial-queue.js';
 import type { EventBus } from '../../core/bus.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { DeviceSnapshot } from '../../core/device-state.js';
@@ -72,7 +73,7 @@ export class ApProvisioning implements Service {
   #attempt = 0;
   #busy = false;
   #lastJoin: JoinResult | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
   readonly #openListeners = new Set<(url: string, ssid: string) => void>();
 
   constructor(private readonly deps: ApProvisioningDeps) {}
@@ -104,9 +105,7 @@ export class ApProvisioning implements Service {
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(op);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(op);
   }
 
   #schedule(): void {

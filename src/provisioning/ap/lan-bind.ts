@@ -10,6 +10,7 @@
  * otherwise a web page could reach the camera through DNS rebinding and
  * spend the owner's setup-code attempts.
  */
+import { SerialQueue } from '../../core/serial-queue.js';
 import { isIP } from 'node:net';
 import type { EventBus } from '../../core/bus.js';
 import type { DeviceSnapshot } from '../../core/device-state.js';
@@ -46,7 +47,7 @@ export class LanBind implements Service {
   #off: Array<() => void> = [];
   #last: BindOutcome | null = null;
   #binding = false;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue = new SerialQueue();
 
   constructor(private readonly deps: LanBindDeps) {}
 
@@ -65,9 +66,7 @@ export class LanBind implements Service {
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(op);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(op);
   }
 
   /** Open while online and unbound; closed otherwise. */
