@@ -23,6 +23,7 @@
  * Sizes and blur are given in pixels at 640×360, the way the scanning goal
  * is stated; they scale with the frame width.
  */
+import { mulberry32 } from '../../src/core/seeded-random.js';
 import QRCode from 'qrcode';
 import sharp, { type Sharp } from 'sharp';
 
@@ -454,14 +455,4 @@ function clamp(v: number): number {
 
 type Rng = () => number;
 
-/** mulberry32: small, fast, seedable; plenty for test scenes. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };

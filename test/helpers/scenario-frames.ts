@@ -3,6 +3,8 @@
  * scene, seeded noise, rectangles for movers and a brightness transform for
  * lights and exposure. Deterministic, no ffmpeg.
  */
+import { mulberry32 } from '../../src/core/seeded-random.js';
+
 export interface Rect {
   x: number;
   y: number;
@@ -25,13 +27,13 @@ export class SyntheticScene {
   readonly height: number;
   readonly #base: Uint8Array;
   readonly #noise: number;
-  #seed: number;
+  readonly #random: () => number;
 
   constructor(opts: SceneOptions = {}) {
     this.width = opts.width ?? 320;
     this.height = opts.height ?? 180;
     this.#noise = opts.noise ?? 8;
-    this.#seed = opts.seed ?? 1;
+    this.#random = mulberry32(opts.seed ?? 1);
     const { width: w, height: h } = this;
     this.#base = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) {
@@ -56,14 +58,6 @@ export class SyntheticScene {
       for (let i = 0; i < out.length; i++) out[i] = clamp(out[i]! + (this.#random() - 0.5) * this.#noise);
     }
     return out;
-  }
-
-  #random(): number {
-    // mulberry32: tiny, seeded, good enough for noise.
-    let t = (this.#seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 

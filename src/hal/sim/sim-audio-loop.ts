@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../core/seeded-random.js';
 import type { Clock } from '../../core/clock.js';
 
 /**
@@ -25,11 +26,11 @@ const NOISE_AMPLITUDE = 100;
 export class SimAudioLoop {
   readonly #clock: Clock;
   #tones: SoundingTone[] = [];
-  #seed: number;
+  readonly #random: () => number;
 
   constructor(deps: { clock: Clock; seed?: number }) {
     this.#clock = deps.clock;
-    this.#seed = deps.seed ?? 0x5eed;
+    this.#random = mulberry32(deps.seed ?? 0x5eed);
   }
 
   /** A tone starts now on the speaker. */
@@ -56,14 +57,5 @@ export class SimAudioLoop {
       pcm[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
     }
     return pcm;
-  }
-
-  /** mulberry32: deterministic noise, so a sim run is reproducible. */
-  #random(): number {
-    this.#seed = (this.#seed + 0x6d2b79f5) | 0;
-    let t = this.#seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }

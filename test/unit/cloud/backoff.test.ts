@@ -1,16 +1,9 @@
 import t from 'tap';
 import { DEFAULT_BACKOFF, ReconnectBackoff } from '../../../src/cloud/backoff.js';
+import { mulberry32 } from '../../../src/core/seeded-random.js';
 
-/** Deterministic uniform source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform source. */
+const seeded = mulberry32;
 
 t.test('1,000 attempts stay within full-jitter bounds and the 120 s cap', async (t) => {
   const b = new ReconnectBackoff({ ...DEFAULT_BACKOFF, minGapMs: 0, random: seeded(1) });

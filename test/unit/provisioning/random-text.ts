@@ -3,20 +3,12 @@
  * SSIDs and passwords on every run, so a failure is reproducible from the
  * test name alone.
  */
+import { mulberry32 } from '../../../src/core/seeded-random.js';
 import { utf8Length } from '../../../src/provisioning/payload/utf8.js';
 import type { WifiAuth } from '../../../src/provisioning/provisioning-payload.js';
 
-/** mulberry32: tiny, well-distributed, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed gives the same sequence on every run. */
+export const seededRandom = mulberry32;
 
 export function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
