@@ -560,6 +560,17 @@ export const schema = {
     }),
   },
   api: {
+    enabled: setting<boolean>({ doc: 'Serve the local HTTPS API and web console for technicians (docs/local-api.md).', format: 'ca-bool', default: true, restart: true }),
+    bind: setting<string>({
+      doc: 'Address the local API listens on. Empty = 127.0.0.1 until the camera is bound to an account, then every interface; an explicit address is used as given.',
+      format: 'ca-string',
+      maxLength: 39,
+      pattern: /^[0-9A-Fa-f.:]*$/,
+      patternDoc: 'an IPv4 or IPv6 address, or empty',
+      allowEmpty: true,
+      default: '',
+      restart: true,
+    }),
     port: setting<number>({
       doc: 'TCP port of the local HTTPS API for technicians (the mDNS SRV record names it).',
       format: 'ca-int',
