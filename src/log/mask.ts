@@ -22,6 +22,9 @@ export function maskMac(mac: string): string {
 
 /** IP: only the last octet (IPv4) or group (IPv6), e.g. "*.*.*.42". */
 export function maskIp(ip: string): string {
+  // Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d: mask the IPv4 part, not the last ':' group.
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return maskIp(mapped[1]!);
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return `*.*.*.${ip.split('.')[3]}`;
   if (ip.includes(':')) {
     const last = ip.split(':').filter(Boolean).pop() ?? '';

@@ -17,6 +17,7 @@ t.test('MAC: last three octets', async (t) => {
 t.test('IP: last octet or group', async (t) => {
   t.equal(maskIp('192.168.1.23'), '*.*.*.23');
   t.equal(maskIp('fe80::1ff:fe23:4567:890a'), '*:*:890a');
+  t.equal(maskIp('::ffff:192.168.1.42'), '*.*.*.42', 'an IPv4 client on a dual-stack socket');
   t.equal(maskIp('nonsense'), '*');
 });
 
