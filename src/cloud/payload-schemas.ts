@@ -1,3 +1,4 @@
+import { API_TOKEN_ARGS_SCHEMA } from '../api/auth/token-request.js';
 import type { JsonSchema } from './json-check.js';
 
 /**
@@ -346,6 +347,7 @@ export const OP_ARG_SCHEMAS = {
       headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 }, description: 'extra request headers the signature covers' },
     },
   },
+  'api.token': API_TOKEN_ARGS_SCHEMA,
   'bind.result': {
     type: 'object',
     required: ['requestId', 'status'],

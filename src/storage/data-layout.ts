@@ -31,6 +31,10 @@ export interface DataLayout {
    * cycle would reset the guess counter.
    */
   provLockout: string;
+  /** Technician API tokens: the MAC key's salt and the revoked ids (src/api/auth). */
+  apiTokens: string;
+  /** The local API's audit log and its previous file (src/api/audit); erased with personal data. */
+  auditLog: string;
 }
 
 export function dataLayout(root: string): DataLayout {
@@ -48,5 +52,7 @@ export function dataLayout(root: string): DataLayout {
     logsDir: join(root, 'logs'),
     cloudOutboxDir: join(root, 'cloud-outbox'),
     provLockout: join(root, 'prov-lockout.json'),
+    apiTokens: join(root, 'api-tokens.json'),
+    auditLog: join(root, 'audit', 'audit.jsonl'),
   };
 }
