@@ -8,6 +8,7 @@ import { benchSnapshot } from './bench/snapshot.js';
 import { benchQr } from './bench/qr.js';
 import { benchProvisioning } from './bench/provisioning.js';
 import { benchProvSession } from './bench/prov-session.js';
+import { benchLocalApi } from './bench/local-api.js';
 import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   qr: benchQr,
   provisioning: benchProvisioning,
   'prov-session': benchProvSession,
+  'local-api': benchLocalApi,
   alarm: benchAlarm,
 };
 

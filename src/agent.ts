@@ -22,6 +22,7 @@ import { Watchdog, eventLoopLagProbe } from './system/watchdog.js';
 import type { AlarmService } from './alarm/alarm-service.js';
 import { createAlarmService } from './alarm/alarm-setup.js';
 import { createProvisioning, type Provisioning } from './provisioning/provisioning-setup.js';
+import { LocalApiService } from './api/local-api-service.js';
 
 export interface AgentDeps {
   config: LiveConfig;
@@ -59,6 +60,8 @@ export class Agent {
   readonly alarm: AlarmService;
   /** QR provisioning, Wi-Fi, account binding and mDNS (src/provisioning/, src/network/). */
   readonly provisioning: Provisioning;
+  /** The technicians' HTTPS API and web console (src/api/). */
+  readonly localApi: LocalApiService;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -159,7 +162,7 @@ export class Agent {
           return r.ok ? { ok: true, data: { accepted: true } } : { ok: false, error: { code: r.code, message: r.message } };
         },
       }),
-      provisioningOps: () => this.provisioning.ops(),
+      provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops() }),
       network: { up: () => this.provisioning.network.up(), onUp: (l) => this.provisioning.network.onUp(l) },
     });
     this.provisioning = createProvisioning({
@@ -190,6 +193,23 @@ export class Agent {
     // The analyzer subscribes before the video starts and stops after it; the
     // alarm service after the analyzer (it may pause it for privacy) and
     // before the video (its pre-event ring sees the first frames).
+    this.localApi = new LocalApiService({
+      config: deps.config,
+      bus: this.bus,
+      clock: this.clock,
+      logger: logger.child({ svc: 'api' }),
+      hal: this.hal,
+      identity: this.identity,
+      lifecycle: this.lifecycle,
+      cloud: this.cloud,
+      video: this.video,
+      alarm: this.alarm,
+      wifi: this.provisioning.wifi,
+      ring: deps.logging.ring,
+      secrets: deps.logging.secrets,
+      agentVersion: agentVersion(),
+      factoryReset: () => this.lifecycle.factoryReset(),
+    });
     // Provisioning after the video (its QR scanner reads the same input) and
     // the cloud (binding needs the link); the simulated radio rejoins before the cloud waits for it.
     this.#services = [
@@ -202,6 +222,8 @@ export class Agent {
       this.alarm,
       this.video,
       ...this.provisioning.services,
+      // Before the cloud: its api.token op needs the token authority.
+      this.localApi,
       this.cloud,
       this.provisioning.service,
       this.provisioning.ap,
@@ -229,6 +251,8 @@ export class Agent {
   async #erasePersonalData(): Promise<void> {
     await this.personalData.erase();
     await this.deps.config.resetRuntime();
+    // Technician tokens die with the owner's data; the audit log is personal data too.
+    await this.localApi.erase('unbind');
     // The network profile holds the owner's Wi-Fi password too.
     await this.provisioning.wifi.forget().catch((err: unknown) => this.deps.logging.logger.warn({ err }, 'could not forget the Wi-Fi network'));
   }

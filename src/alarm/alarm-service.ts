@@ -134,6 +134,22 @@ export class AlarmService implements Service {
     return this.#raise('manual', now, this.deps.clock.monotonic(), 0, [], true);
   }
 
+  /**
+   * A picture for the technician's console (`GET /v1/snapshot.jpg`): the
+   * alarm pipeline (capture, masks, overlay, no metadata) without raising an
+   * alarm or keeping anything. Refused in privacy mode.
+   */
+  async liveSnapshot(): Promise<{ ok: true; jpeg: Buffer } | { ok: false; code: string; message: string }> {
+    if (!this.#started) return { ok: false, code: 'not_ready', message: 'the alarm service is not running' };
+    if (this.#privacy) return { ok: false, code: 'privacy_mode', message: 'privacy mode is on: no image is taken' };
+    const at = this.deps.clock.now();
+    const captured = await this.deps.capture.capture({ at, atMono: this.deps.clock.monotonic() });
+    if (!captured.ok) return { ok: false, code: captured.error.code, message: captured.error.message };
+    const processed = await this.deps.processor.process(captured.value.frame, at);
+    if (!processed.ok) return { ok: false, code: processed.error.code, message: processed.error.message };
+    return { ok: true, jpeg: processed.value.jpeg };
+  }
+
   /** The `snapshot.upload-url` op: the cloud's answer to an upload-url request. */
   answerUploadUrl(a: { alarmId: string; requestId: string } & UploadTarget): { ok: true } | { ok: false; code: string; message: string } {
     const problem = this.deps.uploadUrls.answer(a);

@@ -572,7 +572,7 @@ export const schema = {
       restart: true,
     }),
     port: setting<number>({
-      doc: 'TCP port of the local HTTPS API for technicians (the mDNS SRV record names it).',
+      doc: 'TCP port of the local HTTPS API and console for technicians (the mDNS SRV record names it). Simulated hardware takes any free port while this is the default.',
       format: 'ca-int',
       min: 1,
       max: 65535,

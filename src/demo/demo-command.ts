@@ -137,6 +137,14 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     if (open) announce(open, 'CAM100');
   }
 
+  // The technician's view: the console on the camera itself, with a token as the cloud would issue one.
+  const consoleUrl = running.agent.localApi.url;
+  const token = running.agent.localApi.mintToken('technician', 'demo-technician', 3600);
+  if (consoleUrl && token) {
+    console.say(`🔧 technician console: ${consoleUrl}/  (self-signed device certificate: accept it in the browser)`);
+    console.say(`   one-time technician token (valid 1 h): ${token}`);
+  }
+
   // The stand-in cloud asks the camera for a ping once it is online.
   const deviceId = running.agent.identity.deviceId;
   running.agent.cloud.link?.on('online', () => {

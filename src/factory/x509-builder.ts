@@ -20,6 +20,7 @@ const OID = {
   subjectKeyId: '2.5.29.14',
   authorityKeyId: '2.5.29.35',
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
 } as const;
 
 export interface DeviceSubject {
@@ -139,6 +140,38 @@ export function buildCertificate(input: CertificateInput): Buffer {
     context(3, sequence(...extensions)),
   );
   return signed(tbs, input.caKey);
+}
+
+/**
+ * A self-signed TLS-server certificate for the device key, made by the
+ * camera at start for its local API. Trust does not come from a chain:
+ * clients pin the key's SPKI fingerprint printed on the label (`F:`), so
+ * the factory CA's client-only certificate need not double as a server one.
+ */
+export function buildServingCertificate(input: { subject: DeviceSubject; publicKey: KeyObject; privateKey: KeyObject; serialNumber: Uint8Array; notBefore: Date; notAfter: Date }): Buffer {
+  const spki = input.publicKey.export({ type: 'spki', format: 'der' });
+  const scheme = signatureScheme(input.privateKey);
+  if (!scheme) throw new RangeError('unsupported device key type');
+  const name = subjectName(input.subject);
+  const tbs = sequence(
+    context(0, smallInteger(2)),
+    unsignedInteger(input.serialNumber),
+    scheme.algorithm,
+    name,
+    sequence(time(input.notBefore), time(input.notAfter)),
+    name,
+    spki,
+    context(
+      3,
+      sequence(
+        extension(OID.basicConstraints, true, sequence()),
+        extension(OID.keyUsage, true, bitString(Buffer.from([0x80]), 7)),
+        extension(OID.extKeyUsage, false, sequence(objectIdentifier(OID.serverAuth))),
+        extension(OID.subjectKeyId, false, octetString(keyIdentifier(spki))),
+      ),
+    ),
+  );
+  return signed(tbs, input.privateKey);
 }
 
 function derLength(n: number): Buffer {

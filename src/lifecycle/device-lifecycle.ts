@@ -84,6 +84,11 @@ export class DeviceLifecycle implements Service {
     return true;
   }
 
+  /** A factory reset the local API confirmed (admin token + a press of the button). */
+  factoryReset(): Promise<void> {
+    return this.#factoryReset();
+  }
+
   async #factoryReset(): Promise<void> {
     try {
       await this.deps.erasePersonalData();

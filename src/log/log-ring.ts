@@ -8,6 +8,7 @@ export class LogRing {
   #start = 0;
   #bytes = 0;
   #dropped = 0;
+  readonly #listeners = new Set<(line: string) => void>();
 
   constructor(
     readonly capacity: number,
@@ -20,6 +21,7 @@ export class LogRing {
     if (l.length > this.maxLineBytes) l = `${l.slice(0, this.maxLineBytes)}…[truncated]`;
     this.#lines.push(l);
     this.#bytes += l.length;
+    for (const listener of this.#listeners) listener(l);
     while (this.size > this.capacity || (this.#bytes > this.maxBytes && this.size > 1)) {
       this.#bytes -= this.#lines[this.#start]!.length;
       this.#start++;
@@ -38,6 +40,12 @@ export class LogRing {
 
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Every line as it is added (already redacted: the ring only ever gets sanitized lines); returns the unsubscribe function. */
+  onLine(listener: (line: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Oldest first. */

@@ -77,3 +77,35 @@ export async function phonePage(t: Test, browser: Browser, opts: PhoneOptions = 
   });
   return { context, page, problems, failedLoads };
 }
+
+/** A small laptop screen in CSS pixels (issue 9: the technician console serves phones and laptops). */
+export const LAPTOP_VIEWPORT = { width: 1280, height: 800 } as const;
+
+/**
+ * A fresh laptop-sized context and page (mouse, no touch), with the same
+ * `problems`/`failedLoads` recording as phonePage(); closed when `t` ends.
+ */
+export async function laptopPage(t: Test, browser: Browser, opts: PhoneOptions = {}): Promise<PhonePage> {
+  const context = await browser.newContext({
+    viewport: LAPTOP_VIEWPORT,
+    deviceScaleFactor: 1,
+    locale: opts.locale ?? 'en-US',
+    javaScriptEnabled: opts.javaScriptEnabled ?? true,
+  });
+  t.teardown(() => context.close());
+  context.setDefaultTimeout(opts.timeoutMs ?? 10_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const failedLoads: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    if (/^Failed to load resource: the server responded with a status of \d+/.test(msg.text())) failedLoads.push(msg.text());
+    else problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    problems.push(`${dialog.type()} dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  return { context, page, problems, failedLoads };
+}
