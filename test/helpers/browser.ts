@@ -43,6 +43,8 @@ export interface PhonePage {
 }
 
 export interface PhoneOptions {
+  /** The agent's console is served with a self-signed certificate for the device key (pinned by the label, not by a CA). */
+  ignoreHTTPSErrors?: boolean;
   /** Sets navigator.language and the Accept-Language header; default en-US. */
   locale?: string;
   javaScriptEnabled?: boolean;
@@ -89,6 +91,7 @@ export async function laptopPage(t: Test, browser: Browser, opts: PhoneOptions =
   const context = await browser.newContext({
     viewport: LAPTOP_VIEWPORT,
     deviceScaleFactor: 1,
+    ignoreHTTPSErrors: opts.ignoreHTTPSErrors ?? false,
     locale: opts.locale ?? 'en-US',
     javaScriptEnabled: opts.javaScriptEnabled ?? true,
   });

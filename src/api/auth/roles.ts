@@ -79,7 +79,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/v1/events', scope: 'events:read' },
   { method: 'POST', path: '/v1/reboot', scope: 'reboot:run' },
   { method: 'POST', path: '/v1/selftest', scope: 'selftest:run' },
-  { method: 'POST', path: '/v1/talkback/tone', scope: 'talkback:tone' },
+  { method: 'POST', path: '/v1/talkback/test-tone', scope: 'talkback:tone' },
   { method: 'POST', path: '/v1/provisioning/reset', scope: 'provisioning:reset' },
   { method: 'POST', path: '/v1/factory-reset', scope: 'factory:reset', physicalConfirm: true },
 ];
