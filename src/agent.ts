@@ -209,6 +209,7 @@ export class Agent {
       secrets: deps.logging.secrets,
       agentVersion: agentVersion(),
       factoryReset: () => this.lifecycle.factoryReset(),
+      codeLockout: () => this.provisioning.ap.codeLockout(),
     });
     // Provisioning after the video (its QR scanner reads the same input) and
     // the cloud (binding needs the link); the simulated radio rejoins before the cloud waits for it.

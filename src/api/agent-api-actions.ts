@@ -26,9 +26,12 @@ import { runSelfTest } from '../selftest/runner.js';
 import { selfTestChecks } from '../selftest/self-test-checks.js';
 import { agentBuildTimeMs } from '../selftest/build-time.js';
 import type { AuditLog } from './audit/audit-log.js';
+import { OFFLINE_LOGIN_STATUS, type OfflineLogin } from './auth/offline-login.js';
 import { ApiActionError, type ApiActions, type HealthCheck, type HealthReport, type HealthStatus } from './server/api-actions.js';
 
 export interface AgentApiDeps {
+  /** Offline technician login (label code + button press); null without a factory identity. */
+  offlineLogin?: () => OfflineLogin | null;
   config: LiveConfig;
   bus: EventBus;
   clock: Clock;
@@ -183,5 +186,12 @@ export function agentApiActions(deps: AgentApiDeps): ApiActions & { dispose(): v
     },
     testTone: ({ frequencyHz, durationMs }) => hal.tone.playTone(frequencyHz, durationMs, 16_000),
     audit: async ({ limit }) => (await deps.audit.list({ limit })).reverse(),
+    login: async (req, from) => {
+      const login = deps.offlineLogin?.();
+      if (!login) throw new ApiActionError('not_available', 'offline sign-in needs the factory identity', 503);
+      const r = await login.login({ code: req.code, sourceAddress: from, ...(req.subject ? { subject: req.subject } : {}) });
+      if (!r.ok) throw new ApiActionError(r.code, 'sign-in refused', OFFLINE_LOGIN_STATUS[r.code], r.retryAfterMs);
+      return { token: r.token, tokenId: r.tokenId, role: r.role, expiresAt: r.exp };
+    },
   };
 }

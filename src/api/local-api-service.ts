@@ -24,6 +24,9 @@ import { authenticate } from './auth/authenticate.js';
 import { authorize } from './auth/roles.js';
 import { TokenAuthority } from './auth/token-authority.js';
 import { apiTokenOpHandler } from './auth/token-request.js';
+import { OfflineLogin } from './auth/offline-login.js';
+import { buttonPressWaiter } from './auth/button-press.js';
+import type { LockoutStore } from '../provisioning/ap/code-lockout.js';
 import { consolePlugin } from './console/console-plugin.js';
 import type { ApiAuth, ApiAudit } from './server/access.js';
 import { PUBLIC } from './server/route-table.js';
@@ -38,6 +41,8 @@ export interface LocalApiServiceDeps extends Omit<AgentApiDeps, 'audit' | 'confi
   identity: IdentityService;
   lifecycle: DeviceLifecycle;
   secrets: SecretRegistry;
+  /** The setup-code lockout shared with AP mode (provisioning/ap). */
+  codeLockout: () => Promise<LockoutStore | null>;
 }
 
 export class LocalApiService implements Service {
@@ -92,7 +97,19 @@ export class LocalApiService implements Service {
     await this.#authority.load();
     this.#audit = new AuditLog({ path: layout.auditLog, clock, secrets: this.deps.secrets, logger });
     await this.#audit.start();
-    this.#actions = agentApiActions({ ...this.deps, audit: this.#audit });
+    const lockout = await this.deps.codeLockout();
+    const offlineLogin = lockout
+      ? new OfflineLogin({
+          label: { serial: check.loaded.identity.serial, srp: check.loaded.srpVerifier, lockout },
+          authority: this.#authority,
+          awaitButtonPress: buttonPressWaiter(this.deps.hal.button, clock),
+          clock,
+          logger,
+          // The person at the camera hears and sees that a press is wanted.
+          onAwaitingPress: () => void this.deps.hal.tone.playTone(880, 300, 16_000).catch(() => undefined),
+        })
+      : null;
+    this.#actions = agentApiActions({ ...this.deps, audit: this.#audit, offlineLogin: () => offlineLogin });
     this.#off.push(
       this.deps.bus.on('state.changed', () => {
         if (this.deps.lifecycle.snapshot.bound !== this.#boundWhenStarted && !config.current.api.bind) void this.#restart();

@@ -113,6 +113,12 @@ export interface ApiActions {
   testTone(tone: { frequencyHz: number; durationMs: number }): Promise<void>;
   /** Audit records, newest last. */
   audit(query: AuditQuery): Promise<unknown[]>;
+  /**
+   * Offline technician login: the label's setup code plus a press of the
+   * camera's button (refused with ApiActionError codes: code_malformed 400,
+   * code_wrong/press_timeout 401, press_pending 409, locked_out/rate_limited 429).
+   */
+  login(req: { code: string; subject?: string }, from: string): Promise<{ token: string; tokenId: string; role: string; expiresAt: number }>;
 }
 
 /**

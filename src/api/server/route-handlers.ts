@@ -90,6 +90,19 @@ export const HANDLERS: Readonly<Record<RouteId, Handler>> = {
     return { ok: true };
   },
 
+  async login(ctx) {
+    const req = body(ctx) as { code: string; subject?: string };
+    try {
+      const r = await ctx.actions.login(req, ctx.req.socket.remoteAddress ?? '');
+      ctx.audit('login', { status: 'ok' }, { via: 'button' });
+      return r;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      ctx.audit('login_failed', { status: 'denied', code: typeof code === 'string' ? code : 'internal_error' }, { via: 'button' });
+      throw err;
+    }
+  },
+
   async openapi(ctx) {
     return ctx.openapi();
   },

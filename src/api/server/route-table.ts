@@ -40,6 +40,7 @@ export interface RouteSpec {
 
 export type RouteId =
   | 'ping'
+  | 'login'
   | 'openapi'
   | 'health'
   | 'device'
@@ -74,6 +75,23 @@ export const ROUTES: readonly RouteSpec[] = [
     query: S.EMPTY_OBJECT,
     response: { status: 200, contentType: JSON_TYPE, schema: S.PING_RESPONSE },
     errors: [],
+  },
+  {
+    id: 'login',
+    method: 'POST',
+    path: '/v1/login',
+    scope: PUBLIC,
+    summary: "Offline sign-in for a technician without the cloud: the label's setup code, then a short press of the camera's button within 30 s; answers a technician token (1 h). Shares the setup-code lockout with AP mode.",
+    query: S.EMPTY_OBJECT,
+    body: S.LOGIN_BODY,
+    response: { status: 200, contentType: JSON_TYPE, schema: S.LOGIN_RESPONSE },
+    errors: [
+      { status: 400, code: 'code_malformed', when: 'not a setup code (length or check character): not counted as a guess' },
+      { status: 401, code: 'code_wrong', when: 'the code is not this camera\'s (counted towards the lockout)' },
+      { status: 401, code: 'press_timeout', when: 'the button was not pressed in time' },
+      { status: 409, code: 'press_pending', when: 'another sign-in waits for the button' },
+      { status: 429, code: 'locked_out', when: 'too many wrong codes (Retry-After)' },
+    ],
   },
   {
     id: 'openapi',

@@ -165,6 +165,19 @@ export const WIFI_SCAN_RESPONSE = obj(
   ['ageS', 'aps'],
 );
 
+export const LOGIN_BODY = obj(
+  {
+    code: { type: 'string', minLength: 1, maxLength: 32, description: "The label's setup code (dashes, spaces and lower case are fine)." },
+    subject: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@:+-]+$', description: 'Who signs in, for the audit log.' },
+  },
+  ['code'],
+);
+
+export const LOGIN_RESPONSE = obj(
+  { token: { type: 'string' }, tokenId: { type: 'string' }, role: { type: 'string' }, expiresAt: { type: 'integer', description: 'Unix seconds.' } },
+  ['token', 'tokenId', 'role', 'expiresAt'],
+);
+
 export const ACCEPTED_RESPONSE = obj({ accepted: { type: 'boolean' }, delayMs: { type: 'integer' } }, ['accepted']);
 
 export const ZONES_RESPONSE = ZONES_BODY;

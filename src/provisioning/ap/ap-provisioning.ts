@@ -142,6 +142,11 @@ export class ApProvisioning implements Service {
     return this.#sessions;
   }
 
+  /** The setup-code lockout the hotspot, the LAN bind and the local API's offline sign-in share. */
+  async codeLockout(): Promise<CodeLockout | null> {
+    return (await this.sessions()) ? this.#lockout : null;
+  }
+
   async #open(): Promise<void> {
     if (this.#hotspot) return;
     const { logger, clock } = this.deps;

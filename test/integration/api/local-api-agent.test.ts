@@ -100,3 +100,32 @@ t.test('token from the cloud → health, snapshot, a zone the detector uses, log
   t.match(actions, /login/);
   t.notOk(actions.includes(token), 'the audit trail names the token id, never the token');
 });
+
+t.test('offline sign-in: the label code and a press of the button give a technician token; a wrong code does not', async (t) => {
+  const { writeFile, appendFile } = await import('node:fs/promises');
+  const { readQrTexts } = await import('../../../src/factory/qr-reader.js');
+  const { decodeLabelPayload } = await import('../../../src/factory/label-payload.js');
+  const dir = (await import('../../helpers/tmp.js')).tempDir;
+  const buttonFile = join(await dir(t), 'button');
+  await writeFile(buttonFile, '');
+  const r = await alarmRig(t, {}, { hal: { mode: 'sim', sim: { buttonFile } } });
+  const d = r.start();
+  await waitReady(r, d);
+  const base = String((await d.waitForLog('local API and console listening', 10_000)).url);
+  const label = (await readQrTexts(join(r.dir, 'unit', 'label.png'))).map((x) => decodeLabelPayload(x)).find((x) => x.ok);
+  if (!label?.ok) throw new Error('label did not decode');
+  const code = label.payload.code;
+  const wrongCode = `${code.slice(0, 7)}${code[7] === 'A' ? 'B' : 'A'}${code[8]}`;
+  const wrong = await call(r, `${base}/v1/login`, { method: 'POST', body: { code: wrongCode } });
+  t.ok(wrong.status === 401 || wrong.status === 400, `a wrong code is refused (${wrong.status} ${wrong.body.toString().slice(0, 80)})`);
+  // The technician presses the button while the camera waits for it.
+  const pending = call(r, `${base}/v1/login`, { method: 'POST', body: { code, subject: 'site-tech' } });
+  await new Promise((res) => setTimeout(res, 300));
+  await appendFile(buttonFile, 'press 200\n');
+  const ok = await pending;
+  t.equal(ok.status, 200, ok.body.toString().slice(0, 200));
+  const token = ok.json().token as string;
+  t.equal((await call(r, `${base}/v1/health`, { token })).status, 200, 'the token works');
+  t.equal((await call(r, `${base}/v1/provisioning/reset`, { method: 'POST', token, body: {} })).status, 403, 'an offline token is never admin');
+  t.notOk(d.stdout().includes(token) || d.stdout().includes(code), 'neither the token nor the code is logged');
+});

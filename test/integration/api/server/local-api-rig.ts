@@ -185,6 +185,11 @@ export function fakeActions(): FakeActions {
     async audit() {
       return [{ audit: 1, seq: 1, action: 'login' }];
     },
+    async login(req) {
+      if (req.code !== '7KQ2-M9XW-V') throw new ApiActionError('code_wrong', 'not this camera\'s setup code', 401);
+      a.calls.push({ name: 'login', args: [req.subject ?? null] });
+      return { token: 'fake-token', tokenId: 'fake-id', role: 'technician', expiresAt: 1_900_000_000 };
+    },
   };
   return a;
 }

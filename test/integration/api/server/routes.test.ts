@@ -20,6 +20,13 @@ interface Case {
 
 const CASES: Record<RouteId, Case> = {
   ping: { good: {} },
+  login: {
+    good: { body: { code: '7KQ2-M9XW-V', subject: 'tech-7' } },
+    bad: [
+      { body: {}, fields: ['code'] },
+      { body: { code: 'x', admin: true }, fields: ['admin'] },
+    ],
+  },
   openapi: { good: {}, check: (t, a) => t.equal(a.json.openapi, '3.1.0') },
   health: { good: {}, check: (t, a) => t.same(Object.keys(a.json.checks).sort(), ['clock', 'cloudLink', 'memory', 'storage', 'video']) },
   device: { good: {} },
