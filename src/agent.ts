@@ -163,6 +163,7 @@ export class Agent {
         },
       }),
       provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops() }),
+      auditLines: () => this.localApi.auditLines(),
       network: { up: () => this.provisioning.network.up(), onUp: (l) => this.provisioning.network.onUp(l) },
     });
     this.provisioning = createProvisioning({

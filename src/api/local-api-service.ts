@@ -66,6 +66,11 @@ export class LocalApiService implements Service {
     return this.#authority?.mint({ role, subject, ttlS, via: 'cloud' }).token ?? null;
   }
 
+  /** The audit trail for log uploads (empty while the API is off). */
+  async auditLines(): Promise<string[]> {
+    return (await this.#audit?.exportForUpload()) ?? [];
+  }
+
   /** `api.token`, registered with the cloud link. */
   ops(): OpHandlers {
     const authority = this.#authority;

@@ -41,6 +41,8 @@ export interface CloudServiceDeps {
   erasePersonalData: () => Promise<void>;
   /** Alarm ops (`snapshot`, `snapshot.upload-url`), registered by the composition root. */
   alarmOps?: () => OpHandlers;
+  /** The local API's audit trail, uploaded with the logs (src/api/audit). */
+  auditLines?: () => Promise<string[]>;
   /** Provisioning ops (`bind.result`), registered by the composition root. */
   provisioningOps?: () => OpHandlers;
   /**
@@ -125,6 +127,7 @@ export class CloudService implements Service {
         },
         'logs.upload': logsUploadHandler({
           lines: () => this.deps.ring.lines(),
+          ...(this.deps.auditLines ? { auditLines: this.deps.auditLines } : {}),
           publishChunk: async (data) => (await this.#link?.publishEvent('logs', data, 'low'))?.ok === true,
           clock: this.deps.clock,
         }),

@@ -10,6 +10,8 @@ const PUT_ATTEMPTS = 3;
 export interface LogsUploadDeps {
   /** The redacted in-memory log ring, oldest first. */
   lines(): string[];
+  /** The local API's audit trail (redacted JSON lines starting `{"audit":1`), sent ahead of the log lines. */
+  auditLines?(): Promise<string[]>;
   /** Queue one chunk as a QoS 1 event (durable outbox). */
   publishChunk(data: Record<string, unknown>): Promise<boolean>;
   /** HTTPS PUT; injectable so tests can point it at a local server. */
@@ -32,7 +34,9 @@ export function logsUploadHandler(deps: LogsUploadDeps): OpHandler {
   return async (args, ctx): Promise<OpOutcome> => {
     const all = deps.lines();
     const max = typeof args.maxLines === 'number' ? args.maxLines : all.length;
-    const lines = all.slice(Math.max(0, all.length - max));
+    // The audit trail goes with every upload, whole: it is what the cloud keeps once unbind erases it here.
+    const audit = (await deps.auditLines?.().catch(() => [])) ?? [];
+    const lines = [...audit, ...all.slice(Math.max(0, all.length - max))];
     const body = gzipSync(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'));
     const url = typeof args.url === 'string' ? args.url : null;
     if (url) {

@@ -66,3 +66,22 @@ t.test('HTTPS PUT: retried on 5xx and network errors, not on 4xx, never plain HT
   const plain = await down({ url: 'http://bucket/x' }, ctx);
   t.equal(plain.ok ? null : plain.error.code, 'invalid_args');
 });
+
+t.test('the audit trail goes first, whole, with every log upload', async (t) => {
+  const { logsUploadHandler } = await import('../../../src/cloud/ops/logs-upload.js');
+  const { ManualClock } = await import('../../../src/core/clock.js');
+  const { gunzipSync } = await import('node:zlib');
+  const chunks: Array<Record<string, unknown>> = [];
+  const handler = logsUploadHandler({
+    lines: () => ['{"msg":"one"}', '{"msg":"two"}'],
+    auditLines: async () => ['{"audit":1,"seq":1,"action":"login"}'],
+    publishChunk: async (d) => (chunks.push(d), true),
+    clock: new ManualClock(),
+  });
+  const r = await handler({ maxLines: 1 }, { transaction: 'x', issuedAt: 0 });
+  t.ok(r.ok);
+  const text = gunzipSync(Buffer.concat(chunks.map((c) => Buffer.from(String(c.content), 'base64')))).toString();
+  t.match(text, /"audit":1/, 'the audit line is in the upload');
+  t.match(text, /two/, 'then the newest log line');
+  t.notMatch(text, /"one"/, 'maxLines limits the log lines, not the audit trail');
+});
