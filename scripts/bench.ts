@@ -9,6 +9,7 @@ import { benchQr } from './bench/qr.js';
 import { benchProvisioning } from './bench/provisioning.js';
 import { benchProvSession } from './bench/prov-session.js';
 import { benchLocalApi } from './bench/local-api.js';
+import { benchLocalApiAgent } from './bench/local-api-agent.js';
 import { benchAlarm } from './bench/alarm.js';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   provisioning: benchProvisioning,
   'prov-session': benchProvSession,
   'local-api': benchLocalApi,
+  'local-api-agent': benchLocalApiAgent,
   alarm: benchAlarm,
 };
 
