@@ -35,7 +35,7 @@ const EXPECTED_MIN_ROLE: Record<string, Role | 'public'> = {
   'GET /v1/audit': 'technician',
   'POST /v1/reboot': 'technician',
   'POST /v1/selftest': 'technician',
-  'POST /v1/talkback/tone': 'technician',
+  'POST /v1/talkback/test-tone': 'technician',
   'POST /v1/provisioning/reset': 'admin',
   'POST /v1/factory-reset': 'admin',
 };
