@@ -53,44 +53,22 @@ export interface PhoneOptions {
 }
 
 /** A fresh phone-sized context and page (no shared cookies or cache); closed when `t` ends. */
-export async function phonePage(t: Test, browser: Browser, opts: PhoneOptions = {}): Promise<PhonePage> {
-  const context = await browser.newContext({
-    viewport: PHONE_VIEWPORT,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: opts.locale ?? 'en-US',
-    javaScriptEnabled: opts.javaScriptEnabled ?? true,
-  });
-  t.teardown(() => context.close());
-  context.setDefaultTimeout(opts.timeoutMs ?? 10_000);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const failedLoads: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (/^Failed to load resource: the server responded with a status of \d+/.test(msg.text())) failedLoads.push(msg.text());
-    else problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('dialog', (dialog) => {
-    problems.push(`${dialog.type()} dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return { context, page, problems, failedLoads };
+export function phonePage(t: Test, browser: Browser, opts: PhoneOptions = {}): Promise<PhonePage> {
+  return openPage(t, browser, { viewport: PHONE_VIEWPORT, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, opts);
 }
 
 /** A small laptop screen in CSS pixels (issue 9: the technician console serves phones and laptops). */
 export const LAPTOP_VIEWPORT = { width: 1280, height: 800 } as const;
 
-/**
- * A fresh laptop-sized context and page (mouse, no touch), with the same
- * `problems`/`failedLoads` recording as phonePage(); closed when `t` ends.
- */
-export async function laptopPage(t: Test, browser: Browser, opts: PhoneOptions = {}): Promise<PhonePage> {
+/** A fresh laptop-sized context and page (mouse, no touch); closed when `t` ends. */
+export function laptopPage(t: Test, browser: Browser, opts: PhoneOptions = {}): Promise<PhonePage> {
+  return openPage(t, browser, { viewport: LAPTOP_VIEWPORT, deviceScaleFactor: 1 }, opts);
+}
+
+/** A new context and page that records page errors, console errors and dialogs as problems. */
+async function openPage(t: Test, browser: Browser, device: Parameters<Browser['newContext']>[0], opts: PhoneOptions): Promise<PhonePage> {
   const context = await browser.newContext({
-    viewport: LAPTOP_VIEWPORT,
-    deviceScaleFactor: 1,
+    ...device,
     ignoreHTTPSErrors: opts.ignoreHTTPSErrors ?? false,
     locale: opts.locale ?? 'en-US',
     javaScriptEnabled: opts.javaScriptEnabled ?? true,

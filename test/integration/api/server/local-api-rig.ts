@@ -1,3 +1,4 @@
+import { SCOPE_MIN_ROLE as POLICY_MIN_ROLE } from '../../../../src/api/auth/roles.js';
 import { request as httpsRequest, Agent } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { createPki } from '../../../helpers/pki.js';
@@ -20,27 +21,8 @@ export const LOCKED_TOKEN = 'tok-locked-0001';
 export const NO_SCOPE_TOKEN = 'tok-noscope-0001';
 
 const RANK: Record<ApiRole, number> = { viewer: 1, technician: 2, admin: 3 };
-/** Same policy as src/api/auth/roles.ts SCOPE_MIN_ROLE, restated so these tests stand alone. */
-export const SCOPE_MIN_ROLE: Readonly<Record<string, ApiRole>> = {
-  'health:read': 'viewer',
-  'device:read': 'viewer',
-  'config:read': 'viewer',
-  'events:read': 'viewer',
-  'config:write': 'technician',
-  'wifi:scan': 'technician',
-  'wifi:write': 'technician',
-  'snapshot:read': 'technician',
-  'motion:read': 'technician',
-  'motion:write': 'technician',
-  'identify:run': 'technician',
-  'logs:read': 'technician',
-  'audit:read': 'technician',
-  'reboot:run': 'technician',
-  'selftest:run': 'technician',
-  'talkback:tone': 'technician',
-  'provisioning:reset': 'admin',
-  'factory:reset': 'admin',
-};
+/** The real policy (src/api/auth/roles.ts): the route table is checked against what auth enforces, not a copy. */
+export const SCOPE_MIN_ROLE: Readonly<Record<string, ApiRole>> = POLICY_MIN_ROLE;
 
 export function fakeAuth(): ApiAuth & { calls: number } {
   const byToken = new Map(Object.entries(TOKENS).map(([role, tok]) => [tok, role as ApiRole]));
