@@ -6,7 +6,6 @@
  * changes through LiveConfig, resets through the life cycle).
  */
 import { statfs } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { LiveConfig } from '../config/live-config.js';
@@ -22,6 +21,8 @@ import type { LogRing } from '../log/log-ring.js';
 import type { VideoService } from '../media/video-service.js';
 import type { AlarmService } from '../alarm/alarm-service.js';
 import type { WifiManager } from '../network/wifi-manager.js';
+import { ipv4AddressOf } from '../network/ipv4-address.js';
+import { LED_FOR_STATE } from '../lifecycle/indicator.js';
 import { runSelfTest } from '../selftest/runner.js';
 import { selfTestChecks } from '../selftest/self-test-checks.js';
 import { agentBuildTimeMs } from '../selftest/build-time.js';
@@ -96,7 +97,7 @@ export function agentApiActions(deps: AgentApiDeps): ApiActions & { dispose(): v
       const facts = await hal.facts.read();
       const current = await deps.wifi.current().catch(() => null);
       const iface = current?.ifname ?? config.current.hal.facts.netInterface;
-      const ip = (networkInterfaces()[iface] ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+      const ip = ipv4AddressOf(iface);
       return {
         identity: { model: loaded?.model ?? 'unknown', serial: loaded?.serial ?? facts.serial ?? 'unknown', hwRevision: loaded?.hardwareRevision ?? 'unknown', mac: loaded?.mac ?? facts.mac ?? 'unknown' },
         versions: { agent: deps.agentVersion, firmware: facts.firmwareVersion ?? 'unknown', node: process.version },
@@ -140,10 +141,8 @@ export function agentApiActions(deps: AgentApiDeps): ApiActions & { dispose(): v
     identify: async (seconds) => {
       await hal.led.show('identify');
       void hal.tone.playTone(1760, 200, 16_000).catch(() => undefined);
-      clock.setTimeout(() => {
-        const s = deps.lifecycle.snapshot.state;
-        void hal.led.show(s === 'online' || s === 'bound' ? 'online' : s === 'privacy' ? 'privacy' : s === 'degraded' ? 'error' : s === 'joining' ? 'joining' : 'provisioning');
-      }, seconds * 1000);
+      // Back to what the device state shows, as the indicator would.
+      clock.setTimeout(() => void hal.led.show(LED_FOR_STATE[deps.lifecycle.snapshot.state]), seconds * 1000);
     },
     logs: async ({ lines }) => deps.ring.lines().slice(-lines),
     followLogs: (onLine) => deps.ring.onLine(onLine),

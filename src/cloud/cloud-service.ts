@@ -1,5 +1,4 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Service } from '../core/service.js';
@@ -18,6 +17,7 @@ import type { MqttLink } from './mqtt-link.js';
 import type { InfoPayload } from './payloads.js';
 import { logsUploadHandler } from './ops/logs-upload.js';
 import { processHealthFacts, type HealthFacts } from './health-sample.js';
+import { ipv4AddressOf } from '../network/ipv4-address.js';
 import type { ActivationChannel } from '../provisioning/account-binding.js';
 import type { OpHandlers } from './ops.js';
 import { topicScheme } from './topics.js';
@@ -256,7 +256,7 @@ export class CloudService implements Service {
     const store = this.deps.personalData.store;
     const wifi = store?.get('wifi');
     const binding = store?.get('binding');
-    const ip = addressOf(cfg.hal.facts.netInterface);
+    const ip = ipv4AddressOf(cfg.hal.facts.netInterface);
     return {
       model: identity?.model ?? 'unknown',
       serial: identity?.serial ?? 'unknown',
@@ -274,9 +274,4 @@ export class CloudService implements Service {
       capabilities: this.deps.capabilities(),
     };
   }
-}
-
-function addressOf(iface: string): string | null {
-  const list = networkInterfaces()[iface] ?? [];
-  return list.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
 }

@@ -33,7 +33,7 @@ import { ProvisioningService, type QrReading } from './provisioning-service.js';
 import { QrScanner } from './qr-scanner.js';
 import { ApProvisioning } from './ap/ap-provisioning.js';
 import { LanBind } from './ap/lan-bind.js';
-import { networkInterfaces } from 'node:os';
+import { ipv4AddressOf } from '../network/ipv4-address.js';
 import { AP_NETWORK } from '../network/soft-ap.js';
 import { createSoftAp } from '../network/soft-ap-backend.js';
 import { dataLayout } from '../storage/data-layout.js';
@@ -217,7 +217,7 @@ export function createProvisioning(deps: ProvisioningSetupDeps): Provisioning {
     config: () => {
       const c = config.current;
       const lan = c.network.mdns.interface || c.hal.facts.netInterface;
-      const host = sim ? '127.0.0.1' : (networkInterfaces()[lan] ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+      const host = sim ? '127.0.0.1' : ipv4AddressOf(lan);
       return { enabled: c.network.lanBind.enabled, host, port: sim && c.network.lanBind.port === 8080 ? 0 : c.network.lanBind.port };
     },
     logger: logger.child({ svc: 'lan-bind' }),

@@ -305,7 +305,7 @@ export class ApProvisioning implements Service {
     const problem = credentialsProblem(wifi);
     if (problem) return { ok: false, code: 'invalid_credentials' };
     // The portal's answer goes out before a single radio drops the AP.
-    if (!this.#startJoin(wifi, null, new Promise((r) => setTimeout(r, 300)))) return { ok: false, code: 'busy' };
+    if (!this.#startJoin(wifi, null, new Promise<void>((r) => this.deps.clock.setTimeout(r, 300)))) return { ok: false, code: 'busy' };
     return { ok: true };
   }
 
