@@ -11,6 +11,7 @@ import { benchProvSession } from './bench/prov-session.js';
 import { benchLocalApi } from './bench/local-api.js';
 import { benchLocalApiAgent } from './bench/local-api-agent.js';
 import { benchAlarm } from './bench/alarm.js';
+import { benchTalkback } from './bench/talkback.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   'local-api': benchLocalApi,
   'local-api-agent': benchLocalApiAgent,
   alarm: benchAlarm,
+  talkback: benchTalkback,
 };
 
 const wanted = process.argv.slice(2);

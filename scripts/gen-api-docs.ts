@@ -45,6 +45,7 @@ function summarise(schema: JsonSchema, indent = ''): string[] {
 function section(route: RouteSpec): string {
   const out = [`## ${route.method} ${route.path}`, '', route.summary, '', `- Scope: ${route.scope === PUBLIC ? 'none (public)' : `\`${route.scope}\``}`];
   if (route.audit) out.push(`- Audited as \`${route.audit}\``);
+  if (route.websocket) out.push(`- WebSocket, subprotocol \`${route.websocket.subprotocol}\`. ${route.websocket.description}`);
   const query = summarise(route.query);
   if (Object.keys((route.query.properties ?? {}) as object).length) out.push('', '**Query**', '', ...query);
   else out.push('- Query: none (any parameter → 400)');

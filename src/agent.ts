@@ -23,6 +23,13 @@ import type { AlarmService } from './alarm/alarm-service.js';
 import { createAlarmService } from './alarm/alarm-setup.js';
 import { createProvisioning, type Provisioning } from './provisioning/provisioning-setup.js';
 import { LocalApiService } from './api/local-api-service.js';
+import { readFile } from 'node:fs/promises';
+import { SharedAudioOutput } from './hal/shared-audio-output.js';
+import { withSharedAudio } from './hal/with-shared-audio.js';
+import { TalkbackService } from './talkback/talkback-service.js';
+import { connectRelay } from './talkback/relay-transport.js';
+import { openMqttTransport } from './talkback/mqtt-transport.js';
+import { spawnAudioTranscoder } from './media/ffmpeg.js';
 
 export interface AgentDeps {
   config: LiveConfig;
@@ -62,6 +69,10 @@ export class Agent {
   readonly provisioning: Provisioning;
   /** The technicians' HTTPS API and web console (src/api/). */
   readonly localApi: LocalApiService;
+  /** Two-way audio with the app (src/talkback/). */
+  readonly talkback: TalkbackService;
+  /** The speaker, shared by prompts, tones and talkback. */
+  readonly audio: SharedAudioOutput;
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -70,11 +81,14 @@ export class Agent {
     this.clock = deps.clock ?? systemClock;
     const cfg = deps.config.current;
     const logger = deps.logging.logger;
-    this.hal = deps.hal ?? createHal(halConfig(cfg), {
+    const board = deps.hal ?? createHal(halConfig(cfg), {
       logger: logger.child({ svc: 'hal' }),
       clock: this.clock,
       paths: { dataDir: cfg.data.dir, identityDir: cfg.identity.dir },
     });
+    // One speaker: prompts and tones wait while a talkback session holds it.
+    this.audio = new SharedAudioOutput({ speaker: board.speaker, tone: board.tone, logger: logger.child({ svc: 'audio' }) });
+    this.hal = withSharedAudio(board, this.audio);
     const layout = dataLayout(cfg.data.dir);
     this.identity = new IdentityService({ dir: cfg.identity.dir, clock: this.clock, logger: logger.child({ svc: 'identity' }) });
     this.personalData = new PersonalDataService({ layout, keys: this.hal.keys, identity: this.identity, logger: logger.child({ svc: 'store' }) });
@@ -150,6 +164,7 @@ export class Agent {
         'unbind',
         ...(this.video.state !== 'off' ? ['video', 'motion', 'alarm', 'snapshot'] : []),
         ...(this.video.camera?.hasPtz() ? ['ptz'] : []),
+        ...(deps.config.current.talkback.enabled ? ['talkback'] : []),
       ],
       erasePersonalData: () => this.#erasePersonalData(),
       alarmOps: () => ({
@@ -162,7 +177,7 @@ export class Agent {
           return r.ok ? { ok: true, data: { accepted: true } } : { ok: false, error: { code: r.code, message: r.message } };
         },
       }),
-      provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops() }),
+      provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops(), ...this.talkback.ops() }),
       auditLines: () => this.localApi.auditLines(),
       network: { up: () => this.provisioning.network.up(), onUp: (l) => this.provisioning.network.onUp(l) },
     });
@@ -194,6 +209,39 @@ export class Agent {
     // The analyzer subscribes before the video starts and stops after it; the
     // alarm service after the analyzer (it may pause it for privacy) and
     // before the video (its pre-event ring sees the first frames).
+    const talkbackLogger = logger.child({ svc: 'talkback' });
+    this.talkback = new TalkbackService({
+      config: deps.config,
+      bus: this.bus,
+      clock: this.clock,
+      logger: talkbackLogger,
+      audioOut: this.hal.audioOut,
+      microphone: this.hal.microphone,
+      amplifier: this.hal.amplifier,
+      acquireOutput: () => this.audio.acquireForSession(),
+      privacy: () => this.lifecycle.snapshot.state === 'privacy' || deps.config.current.privacy.mode,
+      showActivity: (pattern) => indicator.showActivity(pattern),
+      publishEvent: (type, data, priority) => this.cloud.alarmLink().publishEvent(type, data, priority),
+      connectRelay: async (url, token) => {
+        const t = deps.config.current.talkback.relay;
+        let ca: Buffer | undefined;
+        if (t.caFile) {
+          try {
+            ca = await readFile(t.caFile);
+          } catch (err) {
+            talkbackLogger.error({ err, file: t.caFile }, 'cannot read talkback.relay.caFile');
+            return { ok: false, code: 'relay_tls_failed', message: 'the relay CA file is unreadable' };
+          }
+        }
+        return connectRelay({ url, token, ca, connectTimeoutMs: t.connectTimeoutS * 1000, clock: this.clock, logger: talkbackLogger });
+      },
+      openMqttTransport: async () => {
+        const link = this.cloud.link;
+        if (!link) return { ok: false, code: 'mqtt_unavailable', message: 'the cloud link is off' };
+        return openMqttTransport({ link, logger: talkbackLogger });
+      },
+      spawnTranscoder: (spec) => spawnAudioTranscoder(spec, { logger: talkbackLogger }),
+    });
     this.localApi = new LocalApiService({
       config: deps.config,
       bus: this.bus,
@@ -211,6 +259,7 @@ export class Agent {
       agentVersion: agentVersion(),
       factoryReset: () => this.lifecycle.factoryReset(),
       codeLockout: () => this.provisioning.ap.codeLockout(),
+      talkback: this.talkback,
     });
     // Provisioning after the video (its QR scanner reads the same input) and
     // the cloud (binding needs the link); the simulated radio rejoins before the cloud waits for it.
@@ -224,6 +273,8 @@ export class Agent {
       this.alarm,
       this.video,
       ...this.provisioning.services,
+      // Before the local API and the cloud, which hand it sessions; stopped after them.
+      this.talkback,
       // Before the cloud: its api.token op needs the token authority.
       this.localApi,
       this.cloud,

@@ -31,6 +31,7 @@ import { consolePlugin } from './console/console-plugin.js';
 import type { ApiAuth, ApiAudit } from './server/access.js';
 import { PUBLIC } from './server/route-table.js';
 import { bindHostFor, startLocalApi, type LocalApi } from './server/local-api.js';
+import type { LocalTalkback } from './server/talk-socket.js';
 
 export interface LocalApiServiceDeps extends Omit<AgentApiDeps, 'audit' | 'config' | 'bus' | 'clock' | 'logger' | 'hal' | 'identity' | 'lifecycle'> {
   config: LiveConfig;
@@ -43,6 +44,8 @@ export interface LocalApiServiceDeps extends Omit<AgentApiDeps, 'audit' | 'confi
   secrets: SecretRegistry;
   /** The setup-code lockout shared with AP mode (provisioning/ap). */
   codeLockout: () => Promise<LockoutStore | null>;
+  /** Talkback sessions for the WebSocket endpoint (src/talkback); without it the endpoint answers 409. */
+  talkback?: LocalTalkback;
 }
 
 export class LocalApiService implements Service {
@@ -190,6 +193,8 @@ export class LocalApiService implements Service {
         logger,
         version: this.deps.agentVersion,
         plugins: [{ plugin: consolePlugin, options: { routeConfig: { scope: PUBLIC } } }],
+        ...(this.deps.talkback ? { talkback: this.deps.talkback } : {}),
+        clock: this.deps.clock,
       });
       logger.info({ url: this.#api.url }, 'local API and console listening');
     } catch (err) {

@@ -16,7 +16,7 @@ import { MAX_SCAN_BYTES } from './protocol.js';
 import { PublishThrottle } from './rate-limiter.js';
 import { RequestHandler } from './request-handler.js';
 import { ReconnectBackoff } from './backoff.js';
-import { checkPublish, DELIVERY, LIMITS, topicScheme, type OutgoingKind, type OutgoingPayloads, type QoS, type TopicScheme } from './topics.js';
+import { checkPublish, DELIVERY, LIMITS, TALKBACK_DELIVERY, topicScheme, type OutgoingKind, type OutgoingPayloads, type QoS, type TopicScheme } from './topics.js';
 
 /** TLS material from the identity store, as buffers (never paths: the key may live in a secure element export). */
 export interface LinkTls {
@@ -64,6 +64,11 @@ const MQTT5_CLOSE_STRIKES = 2;
 const MAX_PUBACK_TIMEOUT_MS = 60_000;
 /** How long a clean stop waits for the broker to take the `stopped` status. */
 const STOP_TIMEOUT_MS = 3_000;
+/**
+ * Raw (talkback) publishes are dropped while more than this waits in the
+ * socket: real-time audio must not queue behind a slow uplink (≈ 20 frames).
+ */
+const RAW_MAX_BUFFERED_BYTES = 32 * 1024;
 
 /**
  * The one module that owns mqtt.js. Connects with mutual TLS, keeps a
@@ -106,6 +111,8 @@ export class MqttLink implements Service {
   #listeners = new Map<LinkEvent, Set<() => void>>();
   #connects = 0;
   #v5CloseStrikes = 0;
+  /** Raw subscriptions (talkback/down) → their listeners; the broker subscription exists while the set is non-empty. */
+  #raw = new Map<string, Set<(payload: Buffer) => void>>();
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.#outbox = new Outbox({
@@ -206,6 +213,72 @@ export class MqttLink implements Service {
 
   outboxStats(): OutboxStats {
     return this.#outbox.stats();
+  }
+
+  /** The topic scheme in use, once started (talkback asks it for its topics). */
+  get topics(): TopicScheme | null {
+    return this.#scheme;
+  }
+
+  /**
+   * Listen to a raw binary topic — only the ones parseIncoming names as raw
+   * kinds (`talkback/down`): payloads go to `listener` as received, never
+   * parsed as JSON. QoS 0 only. Rejects with code `link_down` when not
+   * connected (a QoS 0 stream has nothing to wait for), `invalid_args` for
+   * any other topic. Resolves with the unsubscribe, which never rejects.
+   *
+   * The session is persistent, so the broker keeps the subscription over a
+   * reconnect; callers stop on `offline` anyway (talkback does), and frames
+   * without a listener are dropped.
+   */
+  async subscribeRaw(topic: string, qos: 0, listener: (payload: Buffer) => void): Promise<() => Promise<void>> {
+    const client = this.#client;
+    if (!client?.connected || !this.#scheme) throw Object.assign(new Error('the cloud link is down'), { code: 'link_down' });
+    const kind = this.#scheme.parseIncoming(topic);
+    if (!kind.ok || kind.value.kind !== 'talkback/down' || qos !== 0) throw Object.assign(new Error('raw subscriptions are for talkback/down at QoS 0 only'), { code: 'invalid_args' });
+    let set = this.#raw.get(topic);
+    const first = !set;
+    if (!set) this.#raw.set(topic, (set = new Set()));
+    set.add(listener);
+    if (first) {
+      try {
+        const granted = await client.subscribeAsync(topic, { qos });
+        if (granted.some((g) => g.qos >= 0x80)) throw Object.assign(new Error('the broker refused the subscription'), { code: 'subscribe_refused' });
+      } catch (err) {
+        set.delete(listener);
+        if (!set.size) this.#raw.delete(topic);
+        const code = (err as { code?: unknown }).code;
+        throw Object.assign(new Error((err as Error).message), { code: typeof code === 'string' ? code : 'link_down' });
+      }
+    }
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      const current = this.#raw.get(topic);
+      current?.delete(listener);
+      if (current && current.size === 0) {
+        this.#raw.delete(topic);
+        const c = this.#client;
+        if (c?.connected) await c.unsubscribeAsync(topic).catch(() => undefined);
+      }
+    };
+  }
+
+  /**
+   * Publish one raw binary message (talkback/up) at QoS 0, not retained:
+   * straight to the socket, never via the outbox. Returns false — dropped —
+   * when the link is down, the socket is backed up, or the topic is not a
+   * raw outgoing one.
+   */
+  publishRaw(topic: string, payload: Buffer, qos: 0): boolean {
+    const client = this.#client;
+    if (!client?.connected || !this.#scheme || qos !== TALKBACK_DELIVERY.qos) return false;
+    if (topic !== this.#scheme.talkbackUp) return false;
+    if (checkPublish(topic, payload.byteLength, qos)) return false;
+    if ((client.stream?.writableLength ?? 0) > RAW_MAX_BUFFERED_BYTES) return false;
+    client.publish(topic, payload, { qos, retain: TALKBACK_DELIVERY.retain }, () => undefined);
+    return true;
   }
 
   /**
@@ -417,6 +490,17 @@ export class MqttLink implements Service {
     const parsed = scheme.parseIncoming(topic);
     if (!parsed.ok) {
       requests.drop(parsed.error.code, 'dropped a message on an unexpected topic', { code: parsed.error.code });
+      return;
+    }
+    if (parsed.value.kind === 'talkback/down') {
+      // Raw audio frames: handed on synchronously, in arrival order; never JSON, never answered.
+      for (const listener of this.#raw.get(topic) ?? []) {
+        try {
+          listener(payload);
+        } catch (err) {
+          requests.drop('raw_listener_failed', 'a raw topic listener failed', { err: { message: (err as Error).message } });
+        }
+      }
       return;
     }
     try {

@@ -21,6 +21,8 @@ const fieldProblem: JsonSchema = {
 
 export const TRANSACTION_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 export const EVENT_ID_PATTERN = '^[0-9a-f]{32}$';
+/** A talkback session id, chosen by the cloud (or the local API). */
+export const TALK_SESSION_ID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
 
 export const statusSchema: JsonSchema = {
   $schema: DRAFT,
@@ -257,6 +259,55 @@ export const snapshotEventDataSchema: JsonSchema = {
   },
 };
 
+/** `data` of cam/{deviceId}/event/talkback (src/talkback/talkback-service.ts). */
+export const talkbackEventDataSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event-data.talkback.json`,
+  title: 'data of cam/{deviceId}/event/talkback: a session started, was refused or ended (docs/talkback.md)',
+  type: 'object',
+  required: ['sessionId', 'state', 'origin'],
+  additionalProperties: false,
+  properties: {
+    sessionId: { type: 'string', pattern: TALK_SESSION_ID_PATTERN, description: 'the cloud\'s id; `local-…` for a technician\'s session' },
+    state: { enum: ['started', 'refused', 'ended'] },
+    origin: { enum: ['cloud', 'local'], description: 'local: a technician on the local API' },
+    transport: { enum: ['relay', 'local', 'mqtt'] },
+    codec: {
+      type: 'object',
+      required: ['name', 'sampleRate'],
+      additionalProperties: false,
+      properties: { name: { enum: ['pcmu', 'pcma', 'opus', 'aac'] }, sampleRate: { type: 'integer', minimum: 8000, maximum: 48000 } },
+    },
+    duplex: { enum: ['half', 'full'] },
+    reason: {
+      enum: [
+        'stopped', 'remote_closed', 'transport_lost', 'idle_timeout', 'max_duration', 'privacy_mode', 'disabled', 'audio_device_failed', 'shutdown',
+        'busy', 'talkback_disabled', 'invalid_codec', 'audio_busy', 'relay_url_invalid', 'relay_unreachable', 'relay_rejected', 'relay_tls_failed', 'relay_timeout', 'mqtt_unavailable',
+      ],
+      description: 'ended: why it ended; refused: why it was not started',
+    },
+    durationMs: { type: 'integer', minimum: 0 },
+    stats: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'ended only: what happened to the audio',
+      properties: {
+        framesIn: { type: 'integer', minimum: 0, description: 'audio frames received from the far end' },
+        framesOut: { type: 'integer', minimum: 0, description: 'audio frames sent to the far end' },
+        lost: { type: 'integer', minimum: 0, description: 'frames never received, concealed with silence' },
+        late: { type: 'integer', minimum: 0, description: 'frames that arrived after their playout slot (dropped)' },
+        duplicates: { type: 'integer', minimum: 0 },
+        reordered: { type: 'integer', minimum: 0 },
+        badFrames: { type: 'integer', minimum: 0, description: 'unparsable frames or frames in another codec' },
+        concealedMs: { type: 'integer', minimum: 0 },
+        playedMs: { type: 'integer', minimum: 0 },
+        outputDrops: { type: 'integer', minimum: 0, description: 'decoded chunks dropped because the speaker did not keep up (latency bound)' },
+        latencyP95Ms: { type: ['number', 'null'], description: 'frame arrival → its samples at ALSA, 95th percentile' },
+      },
+    },
+  },
+};
+
 /** `data` of cam/{deviceId}/event/upload-url. */
 export const uploadUrlEventDataSchema: JsonSchema = {
   $schema: DRAFT,
@@ -363,6 +414,43 @@ export const OP_ARG_SCHEMAS = {
       bindingId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'the account binding (status bound); kept encrypted on the device' },
     },
   },
+  'talkback.start': {
+    type: 'object',
+    required: ['sessionId', 'codec'],
+    additionalProperties: false,
+    description:
+      'open a talkback session (docs/talkback.md): the camera connects to the relay (or listens on talkback/down for push-to-talk) and answers once audio can flow; one session at a time (busy), refused in privacy mode',
+    properties: {
+      sessionId: { type: 'string', pattern: TALK_SESSION_ID_PATTERN, description: 'names the session in events and in talkback.stop' },
+      transport: { enum: ['relay', 'mqtt'], description: 'relay (default): WebSocket over TLS to relay.url; mqtt: half-duplex push-to-talk frames on cam/{deviceId}/talkback/down and …/up' },
+      relay: {
+        type: 'object',
+        required: ['url', 'token'],
+        additionalProperties: false,
+        properties: {
+          url: { type: 'string', pattern: '^wss://', maxLength: 2048, description: 'WebSocket relay; TLS verified against talkback.relay.caFile or the system CAs' },
+          token: { type: 'string', minLength: 16, maxLength: 2048, description: 'session token, sent as Authorization: Bearer; never logged' },
+        },
+      },
+      codec: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { enum: ['pcmu', 'pcma', 'opus', 'aac'], description: 'G.711 µ-law / A-law 8 kHz (baseline), Opus, AAC-LC; both directions use it' },
+          sampleRate: { type: 'integer', enum: [8000, 16000, 22050, 24000, 32000, 44100, 48000], description: 'Opus 16000|48000 (default 48000), AAC 8000–48000 (default 16000), G.711 8000' },
+        },
+      },
+      duplex: { enum: ['half', 'full'], description: 'overrides talkback.duplex for this session; mqtt sessions are always half' },
+    },
+  },
+  'talkback.stop': {
+    type: 'object',
+    required: ['sessionId'],
+    additionalProperties: false,
+    description: 'end a talkback session (reason stopped)',
+    properties: { sessionId: { type: 'string', pattern: TALK_SESSION_ID_PATTERN } },
+  },
 } satisfies Record<string, JsonSchema>;
 
 export type OpName = keyof typeof OP_ARG_SCHEMAS;
@@ -382,6 +470,7 @@ export function publishedSchemas(): Record<string, JsonSchema> {
     'event-data.alarm.json': alarmEventDataSchema,
     'event-data.snapshot.json': snapshotEventDataSchema,
     'event-data.upload-url.json': uploadUrlEventDataSchema,
+    'event-data.talkback.json': talkbackEventDataSchema,
     'activate.json': activateSchema,
   };
   for (const op of OP_NAMES) {

@@ -77,7 +77,15 @@ export const DELIVERY: Record<OutgoingKind, { qos: QoS; retain: boolean }> = {
 };
 
 /** Incoming topics and what arrives on them (before validation: unknown). */
-export type IncomingTopic = { kind: 'request'; op: string } | { kind: 'config/desired' } | { kind: 'ha/status' };
+export type IncomingTopic = { kind: 'request'; op: string } | { kind: 'config/desired' } | { kind: 'ha/status' } | { kind: 'talkback/down' };
+
+/**
+ * Talkback push-to-talk over MQTT (src/talkback/mqtt-transport.ts): one raw
+ * binary wire frame per message, QoS 0 and never retained — a lost or late
+ * audio frame is worth nothing, and a retained one would replay to the next
+ * subscriber. Not JSON, never through the outbox.
+ */
+export const TALKBACK_DELIVERY = { qos: 0, retain: false } as const;
 
 export interface TopicSchemeOptions {
   deviceId: string;
@@ -101,6 +109,10 @@ export interface TopicScheme {
   readonly haStatus: string;
   /** Device → cloud: present a binding token (ActivatePayload). */
   readonly activate: string;
+  /** Cloud → device: talkback wire frames, raw binary (TALKBACK_DELIVERY). */
+  readonly talkbackDown: string;
+  /** Device → cloud: talkback wire frames, raw binary (TALKBACK_DELIVERY). */
+  readonly talkbackUp: string;
   event(type: string): string;
   request(op: string): string;
   response(op: string): string;
@@ -144,6 +156,8 @@ export function topicScheme(opts: TopicSchemeOptions): Result<TopicScheme> {
     requestFilter: t('request/+'),
     haStatus: `${discovery}/status`,
     activate: t('activate'),
+    talkbackDown: t('talkback/down'),
+    talkbackUp: t('talkback/up'),
     event: (type) => t(`event/${type}`),
     request: (op) => t(`request/${op}`),
     response: (op) => t(`response/${op}`),
@@ -152,6 +166,7 @@ export function topicScheme(opts: TopicSchemeOptions): Result<TopicScheme> {
     parseIncoming(topic) {
       if (topic === scheme.haStatus) return ok({ kind: 'ha/status' });
       if (topic === scheme.configDesired) return ok({ kind: 'config/desired' });
+      if (topic === scheme.talkbackDown) return ok({ kind: 'talkback/down' });
       const reqPrefix = `${base}/request/`;
       if (topic.startsWith(reqPrefix)) {
         const op = topic.slice(reqPrefix.length);

@@ -198,6 +198,29 @@ export const schema = {
         restart: true,
       }),
     },
+    amplifier: {
+      gpioValuePath: setting<string>({
+        doc: 'sysfs GPIO `value` file that enables the speaker amplifier; empty when the amplifier is always on. Switched on before the first talkback sample and off after the last.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      activeLow: setting<boolean>({
+        doc: 'The amplifier is enabled by writing 0 to the GPIO.',
+        format: 'ca-bool',
+        default: false,
+        restart: true,
+      }),
+      settleMs: setting<number>({
+        doc: 'Wait after enabling the amplifier before the first sample, so its power-up pop is not heard over speech.',
+        format: 'ca-int',
+        min: 0,
+        max: 500,
+        default: 20,
+        restart: true,
+      }),
+    },
     power: {
       rebootCommand: setting<string>({
         doc: 'Command that reboots the camera, split on spaces (no shell); the firmware must allow it for the agent user.',
@@ -283,6 +306,19 @@ export const schema = {
         doc: 'Simulated HAL: the camera has a wired network, so the cloud link starts without Wi-Fi provisioning. false: only a joined simulated Wi-Fi network connects it (the demo).',
         format: 'ca-bool',
         default: true,
+        restart: true,
+      }),
+      alsaAudio: setting<boolean>({
+        doc: 'Simulated HAL: use the real ALSA speaker and microphone (hal.speaker/hal.microphone devices) instead of the simulated room; for development machines with a sound card and for the audio tests.',
+        format: 'ca-bool',
+        default: false,
+        restart: true,
+      }),
+      speakerRecording: setting<string>({
+        doc: 'Simulated HAL: WAV file that each talkback playback through the simulated speaker is written to (replaced atomically when the playback ends); empty = not kept.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
         restart: true,
       }),
       wifiNetworks: setting<Array<{ ssid: string; password?: string; auth?: 'wpa' | 'sae' | 'open'; hidden?: boolean }>>({
@@ -558,6 +594,56 @@ export const schema = {
       default: 2000,
       restart: true,
     }),
+  },
+  talkback: {
+    enabled: setting<boolean>({ doc: 'Accept talkback sessions (two-way audio with the app, docs/talkback.md).', format: 'ca-bool', default: true }),
+    volume: setting<number>({ doc: 'Speaker volume for talkback audio, percent of full scale (applied to the decoded samples).', format: 'ca-int', min: 0, max: 100, default: 80 }),
+    jitterMs: setting<number>({
+      doc: 'Jitter buffer depth: how long the first frame of a talk spurt waits before it is played, so late and reordered frames still make it.',
+      format: 'ca-int',
+      min: 0,
+      max: 500,
+      default: 60,
+    }),
+    maxJitterMs: setting<number>({
+      doc: 'Most audio the jitter buffer holds; frames beyond it (a burst after a network stall) are dropped, oldest first, so latency cannot grow.',
+      format: 'ca-int',
+      min: 40,
+      max: 2000,
+      default: 300,
+    }),
+    duplex: setting<'half' | 'full'>({
+      doc: "'half': the microphone is muted while the far end speaks (no echo without echo cancellation); 'full': both directions always open.",
+      format: ['half', 'full'],
+      default: 'half',
+    }),
+    halfDuplexHangMs: setting<number>({
+      doc: 'Half duplex: how long the microphone stays muted after the far end stops speaking.',
+      format: 'ca-int',
+      min: 0,
+      max: 2000,
+      default: 300,
+    }),
+    idleTimeoutS: setting<number>({
+      doc: 'A session with nothing received from the far end (audio or keep-alive) for this long is ended (reason idle_timeout).',
+      format: 'ca-int',
+      min: 5,
+      max: 300,
+      default: 30,
+    }),
+    maxSessionS: setting<number>({ doc: 'Hard cap on one session (reason max_duration).', format: 'ca-int', min: 10, max: 3600, default: 600 }),
+    periodMs: setting<number>({ doc: 'ALSA period of the talkback playback.', format: 'ca-int', min: 5, max: 100, default: 10, restart: true }),
+    bufferMs: setting<number>({ doc: 'ALSA buffer of the talkback playback (at least two periods).', format: 'ca-int', min: 10, max: 500, default: 40, restart: true }),
+    relay: {
+      caFile: setting<string>({
+        doc: 'PEM bundle trusted for the WebSocket relay the cloud names; empty = the system CAs.',
+        format: 'ca-path',
+        allowEmpty: true,
+        default: '',
+        restart: true,
+      }),
+      connectTimeoutS: setting<number>({ doc: 'Give up connecting to the relay after this long (reason relay_unreachable).', format: 'ca-int', min: 1, max: 60, default: 10 }),
+    },
   },
   api: {
     enabled: setting<boolean>({ doc: 'Serve the local HTTPS API and web console for technicians (docs/local-api.md).', format: 'ca-bool', default: true, restart: true }),

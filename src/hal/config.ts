@@ -34,6 +34,14 @@ export interface HalConfig {
     /** arecord -D argument; often the same duplex PCM as the speaker. */
     alsaDevice: string;
   };
+  amplifier: {
+    /** sysfs GPIO `value` file enabling the speaker amplifier; '' = always on. */
+    gpioValuePath: string;
+    /** true when writing 0 enables the amplifier. */
+    activeLow: boolean;
+    /** Pause after enabling before the first sample (power-up pop). */
+    settleMs: number;
+  };
   power: {
     /** Reboot command, split on spaces into argv (no shell). */
     rebootCommand: string;
@@ -58,6 +66,10 @@ export interface HalConfig {
     serial: string;
     mac: string;
     firmwareVersion: string;
+    /** Use the ALSA speaker and microphone instead of the simulated room. */
+    alsaAudio: boolean;
+    /** WAV file each simulated talkback playback is written to; '' = not kept. */
+    speakerRecording: string;
   };
 }
 
@@ -89,6 +101,7 @@ export const defaultHalConfig: HalConfig = {
   },
   speaker: { alsaDevice: 'default', promptsDir: '/usr/share/camera-agent/prompts' },
   microphone: { alsaDevice: 'default' },
+  amplifier: { gpioValuePath: '', activeLow: false, settleMs: 20 },
   power: { rebootCommand: 'systemctl reboot' },
   shutter: { gpioValuePath: '', activeLow: false },
   facts: { netInterface: 'wlan0', firmwareVersionFile: '' },
@@ -99,5 +112,7 @@ export const defaultHalConfig: HalConfig = {
     // Locally administered unicast address, so it can never clash with a real NIC.
     mac: '02:00:00:00:00:01',
     firmwareVersion: '0.0.0-sim',
+    alsaAudio: false,
+    speakerRecording: '',
   },
 };

@@ -5,8 +5,17 @@
 export type HalErrorCode =
   /** No audio file for the prompt in the requested language nor in English. */
   | 'prompt_missing'
-  /** aplay could not be started or exited with an error (device busy, no card, bad file). */
+  /** aplay/arecord could not be started or exited with an error (device busy, no card, bad file). */
   | 'audio_device_failed'
+  /**
+   * The speaker is taken: a talkback playback is already open, or a talkback
+   * session already holds the shared output. One talker at a time.
+   */
+  | 'audio_busy'
+  /** PCM was written to a playback after drain() or abort(), or after it ended. */
+  | 'playback_closed'
+  /** The amplifier enable GPIO could not be written. */
+  | 'amplifier_failed'
   /** The prompt was queued or playing when the speaker was stopped. */
   | 'speaker_stopped'
   /** A simulated press was requested while another one is still held. */

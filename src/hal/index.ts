@@ -39,5 +39,5 @@ export function createHal(config: HalConfig, deps: { logger: Logger; clock: Cloc
     return new LinuxHal(config, keys ? { ...rest, keys } : rest);
   }
   const keys = paths ? new SimKeySource({ dataDir: paths.dataDir }) : undefined;
-  return new SimHal(config.sim, keys ? { ...rest, keys } : rest);
+  return new SimHal(config, keys ? { ...rest, keys } : rest);
 }

@@ -46,6 +46,12 @@ const SEQUENCES: Readonly<Record<LedPattern, LedSequence>> = {
   // "error" in this vocabulary; and many boards wire GPIO LEDs with
   // max_brightness 1, so "dim" could not be shown consistently anyway.
   privacy: [{ color: 'off', ms: 1000 }],
+  // The microphone is open (talkback): a slow blue heartbeat, so anyone in the
+  // room can tell a live microphone from the steady "online" blue.
+  talkback: [
+    { color: 'blue', ms: 800 },
+    { color: 'off', ms: 200 },
+  ],
 };
 
 export function ledSequence(pattern: LedPattern): LedSequence {

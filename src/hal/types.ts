@@ -1,4 +1,5 @@
 import type { ButtonEvent } from './button-gesture.js';
+import type { HalError } from './hal-error.js';
 
 /**
  * The hardware interface: everything the agent needs from the board that a
@@ -7,7 +8,7 @@ import type { ButtonEvent } from './button-gesture.js';
  */
 
 /** What the status LED is telling the user. Patterns are defined in led-patterns.ts. */
-export type LedPattern = 'off' | 'provisioning' | 'joining' | 'online' | 'error' | 'identify' | 'privacy';
+export type LedPattern = 'off' | 'provisioning' | 'joining' | 'online' | 'error' | 'identify' | 'privacy' | 'talkback';
 
 export interface StatusLed {
   show(pattern: LedPattern): Promise<void>;
@@ -79,10 +80,66 @@ export interface DeviceKeySource {
   keyMaterial(): Promise<Uint8Array>;
 }
 
+/** Mono signed 16-bit little-endian PCM: the only sample format the agent moves around. */
+export interface PcmFormat {
+  sampleRate: number;
+}
+
+/**
+ * A continuous capture (talkback uplink). PCM arrives in chunks of whole
+ * samples, in real time, until stop() or a device failure.
+ */
+export interface PcmCapture {
+  readonly format: PcmFormat;
+  /** Listen for PCM chunks (mono S16LE, whole samples). */
+  onData(listener: (pcm: Buffer) => void): void;
+  /** Resolves once when the capture ends: null after stop(), the error when the device failed. */
+  readonly ended: Promise<HalError | null>;
+  /** Close the device; idempotent. */
+  stop(): Promise<void>;
+}
+
 /** PCM capture for the factory self-test and talkback uplink. */
 export interface Microphone {
   /** Record `ms` milliseconds of mono signed 16-bit little-endian PCM at `sampleRate`. */
   record(ms: number, sampleRate: number): Promise<Int16Array>;
+  /** Open the microphone until stop(): the talkback uplink. The device is open only while this runs. */
+  open(format: PcmFormat): Promise<PcmCapture>;
+}
+
+/** A playback stream to the speaker (talkback downlink). */
+export interface PcmPlayback {
+  readonly format: PcmFormat;
+  /**
+   * Queue PCM (mono S16LE, whole samples). Resolves when the device side has
+   * taken it (pipe back-pressure), so a caller that awaits never queues more
+   * than the ALSA buffer plus one pipe's worth.
+   */
+  write(pcm: Buffer): Promise<void>;
+  /** Play out everything queued, then close the device. */
+  drain(): Promise<void>;
+  /** Close the device now, dropping what is queued; idempotent. */
+  abort(): Promise<void>;
+  /** Resolves once when the playback ends: null after drain()/abort(), the error when the device failed. */
+  readonly ended: Promise<HalError | null>;
+}
+
+export interface PlaybackOptions extends PcmFormat {
+  /** ALSA period and buffer: short, because talkback latency adds up from them. */
+  periodMs: number;
+  bufferMs: number;
+}
+
+/** The speaker as a PCM sink, for talkback. Prompts keep using Speaker. */
+export interface AudioOut {
+  openPlayback(opts: PlaybackOptions): Promise<PcmPlayback>;
+}
+
+/** The speaker amplifier's enable line; boards without one get an always-on stand-in. */
+export interface Amplifier {
+  /** Switch the amplifier; on(true) resolves after the configured settle time. */
+  set(on: boolean): Promise<void>;
+  isOn(): boolean;
 }
 
 /** A raw test tone for the factory self-test (and later the talkback test tone). */
@@ -106,6 +163,8 @@ export interface Hal {
   readonly keys: DeviceKeySource;
   readonly microphone: Microphone;
   readonly tone: TonePlayer;
+  readonly audioOut: AudioOut;
+  readonly amplifier: Amplifier;
   readonly power: Power;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -69,6 +69,8 @@ export class Indicator implements Service {
   #off: Array<() => void> = [];
   #language: () => string;
   #statePattern: LedPattern = 'off';
+  /** An activity the LED must show over the state (the open talkback microphone); null = the state. */
+  #activity: LedPattern | null = null;
 
   constructor(private readonly deps: { bus: EventBus; hal: Hal; logger: Logger; language: () => string }) {
     this.#language = deps.language;
@@ -78,19 +80,30 @@ export class Indicator implements Service {
     this.#off.push(
       this.deps.bus.on('state.changed', ({ from, to, reason }) => {
         this.#statePattern = LED_FOR_STATE[to];
-        void this.#show(this.#statePattern);
+        void this.#show(this.#activity ?? this.#statePattern);
         const prompt = promptFor(from, to, reason);
         if (prompt) void this.#say(prompt);
       }),
       this.deps.hal.button.onButtonEvent((event) => {
         const led = ledWhileHeld(event);
-        if (led) void this.#show(led === 'state' ? this.#statePattern : led);
+        if (led) void this.#show(led === 'state' ? (this.#activity ?? this.#statePattern) : led);
       }),
     );
   }
 
   async stop(): Promise<void> {
     for (const off of this.#off.splice(0)) off();
+  }
+
+  /**
+   * Show an activity over the state until cleared with null. A live
+   * microphone must be visible whatever the link does meanwhile, so state
+   * changes do not replace it; the reset button's hold feedback still does,
+   * because the person holding it needs to know when to let go.
+   */
+  showActivity(pattern: LedPattern | null): void {
+    this.#activity = pattern;
+    void this.#show(pattern ?? this.#statePattern);
   }
 
   async #show(pattern: LedPattern): Promise<void> {

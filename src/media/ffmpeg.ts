@@ -1,7 +1,8 @@
 /**
  * The one place that runs ffmpeg. Everything else asks for gray frames
- * through `SpawnGrayFrames` and never sees a process, a command line or
- * fluent-ffmpeg.
+ * through `SpawnGrayFrames`, a JPEG through `grabJpegFrame` or a talkback
+ * audio pipe through `spawnAudioTranscoder`, and never sees a process, a
+ * command line or fluent-ffmpeg.
  *
  * fluent-ffmpeg is archived upstream (fluent-ffmpeg/node-fluent-ffmpeg#1324),
  * so it stays behind this adapter: replacing it with a plain
@@ -13,11 +14,12 @@
  * messages, log fields) is passed through maskUrlCredentials() first.
  */
 import type { ChildProcess } from 'node:child_process';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import type FfmpegCommandFactory from 'fluent-ffmpeg';
 import type { Logger } from '../log/logger.js';
 import { buildGrayFrameArgs, buildJpegGrabArgs, toArgv, type GrayFrameSpec } from './ffmpeg-args.js';
+import type { AudioTranscodeSpec } from './audio-transcode-args.js';
 import { MediaError } from './media-error.js';
 import { credentialSecrets, maskUrlCredentials } from '../log/url-mask.js';
 
@@ -46,6 +48,8 @@ export interface FfmpegProcess {
 }
 
 export type SpawnGrayFrames = (spec: GrayFrameSpec) => FfmpegProcess;
+
+export type { AudioTranscodeSpec } from './audio-transcode-args.js';
 
 export interface FfmpegAdapterOptions {
   logger: Logger;
@@ -119,20 +123,9 @@ export function spawnGrayFrames(spec: GrayFrameSpec, opts: FfmpegAdapterOptions)
   const finish = (err: Error | null): void => {
     if (finished) return;
     finished = true;
-    // Read the child's own fields, not the message: fluent-ffmpeg may report
-    // before our own 'exit' listener would have run, and its message embeds
-    // unmasked stderr.
-    const started = child?.pid !== undefined;
-    const code = started ? (child?.exitCode ?? null) : null;
-    const signal = started ? (child?.signalCode ?? null) : null;
-    const exit: FfmpegExit = {
-      code,
-      signal,
-      error: describeFailure(started, code, signal, err, stderrTail, mask),
-      stderrTail: [...stderrTail],
-    };
+    const exit = exitReport(child, err, stderrTail, mask);
     logger.info(
-      { ffmpegPid: child?.pid, code, signal, reason: exit.error?.message ?? 'clean exit' },
+      { ffmpegPid: child?.pid, code: exit.code, signal: exit.signal, reason: exit.error?.message ?? 'clean exit' },
       'ffmpeg ended',
     );
     resolveExited(exit);
@@ -164,6 +157,216 @@ export function spawnGrayFrames(spec: GrayFrameSpec, opts: FfmpegAdapterOptions)
         child.kill(signal);
       }
     },
+  };
+}
+
+/**
+ * One ffmpeg turning bytes written to its stdin into bytes on its stdout:
+ * the talkback decoder and encoder (audio-transcode-args.ts).
+ */
+export interface AudioTranscoder {
+  /** The OS pid once spawned (spawning is asynchronous), else undefined. */
+  readonly pid: number | undefined;
+  /**
+   * Queue input bytes for ffmpeg's stdin. Like stream.write, returns false
+   * when the pipe is backed up (the bytes are still queued). After end() or
+   * once ffmpeg is gone the bytes are dropped and it returns false; it never
+   * throws.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Resolves once a backed-up stdin has drained; at once when it is not backed up, or when ffmpeg is gone. */
+  drained(): Promise<void>;
+  /** Listen for stdout bytes, in chunks of arbitrary size. */
+  onData(listener: (bytes: Buffer) => void): void;
+  /** End stdin: ffmpeg flushes what it has and exits (code 0). Idempotent. */
+  end(): void;
+  /** SIGKILL now; one requested before the process exists is delivered as soon as it does. */
+  kill(): void;
+  /** Resolves once, when the process is gone (reaped) or failed to start. Never rejects. */
+  readonly exited: Promise<FfmpegExit>;
+  /**
+   * Resolves true once the process is spawned, false when it never was.
+   * A caller that must not build up a backlog (the talkback decoder: its
+   * first words would come out as one late burst) waits for it.
+   */
+  readonly started: Promise<boolean>;
+}
+
+/**
+ * Bytes queued in front of ffmpeg's stdin (twice this: the PassThrough's two
+ * sides) before write() returns false. Behind it are Node's own stdin buffer
+ * and the kernel pipe: measured with ffmpeg SIGSTOPped, write() turns false
+ * after ~128 KiB (4 s of 16 kHz PCM, ~14 s of G.711 in Matroska). So
+ * back-pressure is an "ffmpeg is stuck" signal, not a pacing one (ffmpeg
+ * reads as fast as bytes arrive). Small so that the signal is not delayed
+ * further.
+ */
+const AUDIO_STDIN_HIGH_WATER = 4096;
+
+/**
+ * Starts ffmpeg for `spec` (audio-transcode-args.ts), stdin in, stdout out.
+ *
+ * Start-up, measured: ffmpeg reads stdin ~60 ms after this call (the
+ * process start itself), ~250 ms for the first run in a process because
+ * fluent-ffmpeg first runs `ffmpeg -formats` and `-encoders` once (cached).
+ * Bytes written meanwhile are queued, so a session should spawn its decoder
+ * when it opens, not on its first frame. After that the adapter adds nothing
+ * measurable: a 20 ms G.711 frame's PCM is delivered to onData 0.3–0.6 ms
+ * after write().
+ */
+export function spawnAudioTranscoder(spec: AudioTranscodeSpec, opts: FfmpegAdapterOptions): AudioTranscoder {
+  const { logger } = opts;
+  const { role } = spec;
+  const tailLines = opts.stderrTailLines ?? 20;
+  // No URL in these commands, but every string leaving this module is masked.
+  const mask = (text: string): string => maskUrlCredentials(text);
+  const stderrTail: string[] = [];
+  const dataListeners: Array<(bytes: Buffer) => void> = [];
+  const drainWaiters = new Set<() => void>();
+  let child: ChildProcess | undefined;
+  let killRequested = false;
+  let ending = false;
+  let finished = false;
+  let resolveExited: (exit: FfmpegExit) => void = () => undefined;
+  const exited = new Promise<FfmpegExit>((resolve) => {
+    resolveExited = resolve;
+  });
+  let resolveStarted: (started: boolean) => void = () => undefined;
+  const started = new Promise<boolean>((resolve) => {
+    resolveStarted = resolve;
+  });
+  void exited.then(() => resolveStarted(false));
+
+  // stdin: a PassThrough, because fluent-ffmpeg spawns asynchronously (after
+  // its capability checks) and frames written meanwhile must be kept.
+  const input = new PassThrough({ highWaterMark: AUDIO_STDIN_HIGH_WATER });
+  const releaseDrainWaiters = (): void => {
+    for (const waiter of drainWaiters) waiter();
+    drainWaiters.clear();
+  };
+  input.on('drain', releaseDrainWaiters);
+  input.on('error', () => undefined); // never errors by itself; a stray write must not crash the agent
+
+  // stdout: a Writable that hands each chunk straight to the listeners (no
+  // second buffer). emitClose: false, because fluent-ffmpeg treats the
+  // output stream's 'close' as "consumer gone" and kills ffmpeg 20 ms later,
+  // which could race a clean exit whose 'exit' event is late.
+  const output = new Writable({
+    emitClose: false,
+    write(chunk: Buffer, _encoding, callback) {
+      for (const listener of dataListeners) listener(chunk);
+      callback();
+    },
+  });
+
+  const command = loadFluent()();
+  if (opts.ffmpegPath !== undefined) command.setFfmpegPath(opts.ffmpegPath);
+  // Spread, not one array: see spawnGrayFrames.
+  command
+    .input(input)
+    .inputFormat(spec.inputFormat)
+    .inputOptions(...spec.inputOptions)
+    .outputOptions(...spec.outputOptions)
+    .format(spec.outputFormat);
+
+  command.on('start', (commandLine: string) => {
+    child = (command as unknown as FluentInternals).ffmpegProc;
+    if (child?.pid === undefined) return; // spawn failed; 'error' follows
+    // EPIPE when ffmpeg has died with input still queued. fluent-ffmpeg adds
+    // a listener too; ours does not depend on it staying there.
+    child.stdin?.on('error', (err: Error) => {
+      logger.debug({ role, ffmpegPid: child?.pid, err: mask(err.message) }, 'ffmpeg stdin closed');
+    });
+    logger.info({ role, ffmpegPid: child.pid, command: mask(commandLine) }, 'ffmpeg started');
+    resolveStarted(true);
+    if (killRequested) child.kill('SIGKILL');
+  });
+
+  command.on('stderr', (line: string) => {
+    const masked = mask(line);
+    stderrTail.push(masked);
+    if (stderrTail.length > tailLines) stderrTail.shift();
+    logger.debug({ role, ffmpegPid: child?.pid, line: masked }, 'ffmpeg stderr');
+  });
+
+  const report = (err: Error | null): void => {
+    const exit = exitReport(child, err, stderrTail, mask);
+    logger.info(
+      { role, ffmpegPid: child?.pid, code: exit.code, signal: exit.signal, reason: exit.error?.message ?? 'clean exit' },
+      'ffmpeg ended',
+    );
+    releaseDrainWaiters();
+    input.destroy(); // drop what ffmpeg will never read
+    resolveExited(exit);
+  };
+  const finish = (err: Error | null): void => {
+    if (finished) return;
+    finished = true;
+    // fluent-ffmpeg reports after the process exit, except when it gives up
+    // on its own; then wait for the real exit status before reporting.
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.once('exit', () => report(err));
+      return;
+    }
+    report(err);
+  };
+  command.on('error', (err: Error) => finish(err));
+  command.on('end', () => finish(null));
+
+  command.pipe(output, { end: true });
+
+  return {
+    get pid() {
+      return child?.pid;
+    },
+    exited,
+    started,
+    write: (bytes) => {
+      if (finished || ending) return false;
+      return input.write(bytes);
+    },
+    drained: () => {
+      if (finished || !input.writableNeedDrain) return Promise.resolve();
+      return new Promise<void>((resolve) => drainWaiters.add(resolve));
+    },
+    onData: (listener) => {
+      dataListeners.push(listener);
+    },
+    end: () => {
+      if (finished || ending) return;
+      ending = true;
+      input.end();
+    },
+    kill: () => {
+      if (finished) return;
+      if (child === undefined) {
+        killRequested = true; // delivered on 'start' (see spawnGrayFrames)
+        return;
+      }
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * What ended a run. Reads the child's own fields, not fluent-ffmpeg's error
+ * message: fluent-ffmpeg may report before our own 'exit' listener would have
+ * run, and its message embeds unmasked stderr.
+ */
+function exitReport(
+  child: ChildProcess | undefined,
+  err: Error | null,
+  stderrTail: readonly string[],
+  mask: (text: string) => string,
+): FfmpegExit {
+  const started = child?.pid !== undefined;
+  const code = started ? (child?.exitCode ?? null) : null;
+  const signal = started ? (child?.signalCode ?? null) : null;
+  return {
+    code,
+    signal,
+    error: describeFailure(started, code, signal, err, stderrTail, mask),
+    stderrTail: [...stderrTail],
   };
 }
 

@@ -109,6 +109,8 @@ export const DETAIL_KEYS: Readonly<Record<string, DetailKind>> = {
   rejected: 'codes',
   reason: 'code',
   via: 'code',
+  /** Talkback codec name (pcmu, opus…). */
+  codec: 'code',
   method: 'code',
   route: 'route',
   /** Role requested or minted. */

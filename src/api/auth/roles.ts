@@ -41,6 +41,8 @@ export const SCOPE_MIN_ROLE = {
   'reboot:run': 'technician',
   'selftest:run': 'technician',
   'talkback:tone': 'technician',
+  /** Speak through the camera (GET /v1/talkback/ws): as intrusive as the live picture, so technician. */
+  'talkback:talk': 'technician',
   'provisioning:reset': 'admin',
   'factory:reset': 'admin',
 } as const satisfies Record<string, Role>;
@@ -80,6 +82,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'POST', path: '/v1/reboot', scope: 'reboot:run' },
   { method: 'POST', path: '/v1/selftest', scope: 'selftest:run' },
   { method: 'POST', path: '/v1/talkback/test-tone', scope: 'talkback:tone' },
+  { method: 'GET', path: '/v1/talkback/ws', scope: 'talkback:talk' },
   { method: 'POST', path: '/v1/provisioning/reset', scope: 'provisioning:reset' },
   { method: 'POST', path: '/v1/factory-reset', scope: 'factory:reset', physicalConfirm: true },
 ];

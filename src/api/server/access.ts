@@ -36,6 +36,7 @@ export type ApiAuditAction =
   | 'log_download'
   | 'audit_view'
   | 'talkback_start'
+  | 'talkback_stop'
   | 'snapshot_view'
   | 'identify'
   | 'selftest';

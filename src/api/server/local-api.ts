@@ -1,6 +1,8 @@
 import type { AddressInfo, Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
+import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyRequest } from 'fastify';
+import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { ApiActions } from './api-actions.js';
 import type { ApiAudit, ApiAuditAction, ApiAuditEvent, ApiAuth, ApiPrincipal } from './access.js';
@@ -9,6 +11,7 @@ import { EventStreams } from './event-stream.js';
 import { buildOpenApi } from './openapi.js';
 import { HANDLERS, type HandlerContext } from './route-handlers.js';
 import { PUBLIC, ROUTES, type RouteSpec } from './route-table.js';
+import { moveSubprotocolToken, TALK_PATH, TalkSockets, type LocalTalkback, type PendingUpgrade } from './talk-socket.js';
 
 /**
  * The local HTTPS API for field technicians (issue 9 §1, §4): fastify over
@@ -21,6 +24,12 @@ import { PUBLIC, ROUTES, type RouteSpec } from './route-table.js';
  * route without one is never allowed). Unknown paths answer 401 to a caller
  * without a token and 404 to one with a token, so route names are not
  * disclosed to strangers.
+ *
+ * WebSocket upgrades (`GET /v1/talkback/ws`) are routed through fastify
+ * too, over a response object bound to the raw socket (as
+ * @fastify/websocket does): the same hook authenticates them, and a refusal
+ * is a plain HTTP answer (401/403/429…) after which the socket is closed.
+ * Only the route's handler completes an upgrade.
  */
 
 export interface LocalApiLimits {
@@ -79,6 +88,12 @@ export interface LocalApiOptions {
    * files): the deny-by-default hook treats them the same way.
    */
   plugins?: ReadonlyArray<{ plugin: import('fastify').FastifyPluginAsync<any>; options?: Record<string, unknown> }>;
+  /** Talkback sessions for `GET /v1/talkback/ws`; without it the route answers 409 talkback_unavailable. */
+  talkback?: LocalTalkback;
+  /** Timers of the talk sockets (keep-alive pings); default the system clock. */
+  clock?: Clock;
+  /** Keep-alive ping period of talk sockets; default 10 s. */
+  talkPingIntervalMs?: number;
 }
 
 export interface LocalApi {
@@ -171,6 +186,29 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
 
   app.decorateRequest('principal', null);
 
+  const talk = new TalkSockets({
+    talkback: opts.talkback,
+    logger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.talkPingIntervalMs !== undefined ? { pingIntervalMs: opts.talkPingIntervalMs } : {}),
+  });
+  const upgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    upgrades.set(req, { socket, head });
+    if ((req.url ?? '').split('?', 1)[0] === TALK_PATH) moveSubprotocolToken(req);
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    // Answered over HTTP (refused, or not a WebSocket route): nothing more comes on this socket.
+    res.on('finish', () => socket.end());
+    try {
+      app.routing(req, res);
+    } catch (err) {
+      logger?.warn({ err }, 'local API: routing an upgrade request failed');
+      socket.destroy();
+    }
+  });
+
   const seenTokens = new Map<string, true>();
   const snapshotAudited = new Map<string, number>();
 
@@ -230,8 +268,11 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
     return payload;
   });
 
-  // Event streams hold their sockets open; end them first or close() would wait on them.
-  app.addHook('preClose', async () => streams.closeAll());
+  // Event streams and talk sockets hold their sockets open; end them first or close() would wait on them.
+  app.addHook('preClose', async () => {
+    streams.closeAll();
+    await talk.closeAll();
+  });
 
   const register = (route: RouteSpec): void => {
     const handler = HANDLERS[route.id];
@@ -255,6 +296,8 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
           actions,
           streams,
           openapi: () => openapiDoc,
+          upgrade: upgrades.get(req.raw) ?? null,
+          talk,
           audit: (action, result, details) => record(req, action, result, details),
           shouldAuditSnapshot: () => {
             const id = req.principal?.tokenId ?? '';

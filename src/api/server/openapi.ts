@@ -61,6 +61,8 @@ function operation(route: RouteSpec): Record<string, unknown> {
   if (params.length) op.parameters = params;
   if (route.body) op.requestBody = { required: !route.bodyOptional, content: { 'application/json': { schema: route.body } } };
   if (route.audit) op['x-audit'] = route.audit;
+  // OpenAPI 3.1 has no WebSocket operations: the upgrade is described as an extension.
+  if (route.websocket) op['x-websocket'] = { ...route.websocket };
   return op;
 }
 

@@ -8,6 +8,7 @@ import type { ApiAuditAction, ApiAuditEvent, ApiPrincipal } from './access.js';
 import { sendError } from './api-error.js';
 import type { EventStreams } from './event-stream.js';
 import type { RouteId } from './route-table.js';
+import { originAllowed, type PendingUpgrade, type TalkSockets } from './talk-socket.js';
 
 /**
  * One handler per route of route-table.ts. Each only translates: read the
@@ -28,6 +29,9 @@ export interface HandlerContext {
   audit(action: ApiAuditAction, result: ApiAuditEvent['result'], details?: Record<string, unknown>): void;
   /** Snapshot views are audited at most once a minute per token (the console refreshes every second). */
   shouldAuditSnapshot(): boolean;
+  /** The raw socket of an upgrade request (WebSocket routes); null for a plain request. */
+  upgrade: PendingUpgrade | null;
+  talk: TalkSockets;
 }
 
 export type Handler = (ctx: HandlerContext) => Promise<unknown>;
@@ -235,6 +239,31 @@ export const HANDLERS: Readonly<Record<RouteId, Handler>> = {
     await audited(ctx, 'talkback_start', () => ctx.actions.testTone(tone), { via: 'test_tone' });
     ctx.audit('talkback_start', { status: 'ok' }, { via: 'test_tone', durationMs: tone.durationMs });
     return ctx.reply.code(202).send({ accepted: true });
+  },
+
+  async talkbackWs(ctx) {
+    if (!ctx.upgrade) {
+      void ctx.reply.header('upgrade', 'websocket').header('connection', 'Upgrade');
+      return sendError(ctx.reply, 426, 'upgrade_required', 'this route is a WebSocket');
+    }
+    const via = 'local_ws';
+    if (!originAllowed(ctx.req.headers.origin, ctx.req.headers.host)) {
+      ctx.audit('talkback_start', { status: 'denied', code: 'origin_forbidden' }, { via });
+      return sendError(ctx.reply, 403, 'origin_forbidden', 'WebSocket from another origin refused');
+    }
+    if (!ctx.talk.available) {
+      ctx.audit('talkback_start', { status: 'failed', code: 'talkback_unavailable' }, { via });
+      return sendError(ctx.reply, 409, 'talkback_unavailable', 'talkback is not available on this camera');
+    }
+    const q = query(ctx);
+    ctx.reply.hijack();
+    ctx.talk.accept(ctx.req.raw, ctx.upgrade, {
+      codec: { name: q.codec!, ...(q.sampleRate ? { sampleRate: Number(q.sampleRate) } : {}) },
+      principal: ctx.principal?.tokenId ?? '',
+      source: ctx.req.socket.remoteAddress ?? '',
+      audit: ctx.audit,
+    });
+    return undefined;
   },
 
   async audit(ctx) {

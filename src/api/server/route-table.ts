@@ -1,5 +1,6 @@
 import type { ApiAuditAction } from './access.js';
 import * as S from './schemas.js';
+import { TALK_CLOSE_CODES, TALK_SUBPROTOCOL } from '../../talkback/local-ws-transport.js';
 import type { JsonSchema } from './schemas.js';
 
 /**
@@ -36,6 +37,8 @@ export interface RouteSpec {
   errors: readonly ErrorSpec[];
   /** What the audit log records for it, if anything. */
   audit?: ApiAuditAction;
+  /** A WebSocket route: answers only an upgrade request, with this subprotocol selected. */
+  websocket?: { subprotocol: string; description: string };
 }
 
 export type RouteId =
@@ -59,6 +62,7 @@ export type RouteId =
   | 'factoryReset'
   | 'selftest'
   | 'testTone'
+  | 'talkbackWs'
   | 'audit';
 
 const JSON_TYPE = 'application/json';
@@ -303,6 +307,29 @@ export const ROUTES: readonly RouteSpec[] = [
     response: { status: 202, contentType: JSON_TYPE, schema: S.ACCEPTED_RESPONSE },
     errors: [BUSY],
     audit: 'talkback_start',
+  },
+  {
+    id: 'talkbackWs',
+    method: 'GET',
+    path: '/v1/talkback/ws',
+    scope: 'talkback:talk',
+    summary: "Talk through the camera's speaker (and hear its microphone): a WebSocket of binary talk frames. The session ends when either side closes; `talkback_stop` is audited with its duration and reason.",
+    query: S.TALK_QUERY,
+    response: { status: 101, contentType: 'websocket', schema: S.TALK_STREAM },
+    errors: [
+      { status: 403, code: 'origin_forbidden', when: 'an Origin header that is not this API (cross-site WebSocket)' },
+      { status: 409, code: 'talkback_unavailable', when: 'this agent runs without talkback' },
+      { status: 426, code: 'upgrade_required', when: 'a plain GET without a WebSocket upgrade' },
+    ],
+    audit: 'talkback_start',
+    websocket: {
+      subprotocol: TALK_SUBPROTOCOL,
+      description:
+        `Token as \`Authorization: Bearer\`, or (browsers) as a subprotocol: offer \`${TALK_SUBPROTOCOL}, bearer.<token>\`; the server selects \`${TALK_SUBPROTOCOL}\` and never echoes the token. ` +
+        'Binary messages only (a text message closes with 1003). The server pings every 10 s and closes a socket that misses a pong. ' +
+        'When the camera refuses the session the socket closes with a 4000-range code whose reason is the refusal code: ' +
+        `${Object.entries(TALK_CLOSE_CODES).map(([code, n]) => `${n} \`${code}\``).join(', ')}, 4000 anything else.`,
+    },
   },
   {
     id: 'audit',

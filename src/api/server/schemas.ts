@@ -72,6 +72,15 @@ export const TONE_BODY = obj({
   durationMs: { type: 'integer', minimum: 100, maximum: 3000, description: 'Default 1000.' },
 });
 
+/** `GET /v1/talkback/ws`: the codec of the audio the client sends (the session checks the rate against the codec). */
+export const TALK_QUERY = obj(
+  {
+    codec: { type: 'string', enum: ['pcmu', 'pcma', 'opus', 'aac'], description: 'Codec of the audio in the talk frames.' },
+    sampleRate: { type: 'string', pattern: '^[1-9][0-9]{3,4}$', description: 'Hz, e.g. 48000 (default: the codec\'s own; G.711 is 8000 only).' },
+  },
+  ['codec'],
+);
+
 /** A typed confirmation, so a stray POST (or a replayed one from a log) cannot erase the device on its own. */
 export const FACTORY_RESET_BODY = obj({ confirm: { type: 'string', enum: ['erase-all-data'] } }, ['confirm']);
 
@@ -195,3 +204,4 @@ export const OPENAPI_RESPONSE: JsonSchema = { type: 'object', description: 'This
 
 export const BINARY: JsonSchema = { type: 'string', contentMediaType: 'image/jpeg' };
 export const EVENT_STREAM: JsonSchema = { type: 'string', description: 'Server-sent events.' };
+export const TALK_STREAM: JsonSchema = { type: 'string', description: 'WebSocket of binary talk frames (≤ 4096 bytes each), both ways.' };

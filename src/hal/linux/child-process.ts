@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 
 /**
  * The one place the linux HAL starts programs (aplay, gpiomon). Always an
@@ -16,6 +17,13 @@ export interface ProgramExit {
 
 export interface RunningProgram {
   readonly pid: number | undefined;
+  /**
+   * The program's stdin when started with `stdin: true`, else null. Node
+   * gives children a socketpair, not a pipe: the kernel takes several
+   * seconds of 16 kHz audio before write() reports back-pressure. Write
+   * errors (EPIPE after the program died) are swallowed here; `exited` tells.
+   */
+  readonly stdin: Writable | null;
   readonly exited: Promise<ProgramExit>;
   /** SIGTERM, then SIGKILL after graceMs; resolves once the process is reaped. */
   stop(graceMs?: number): Promise<ProgramExit>;
@@ -26,10 +34,10 @@ const STDERR_TAIL_CHARS = 2000;
 export function startProgram(
   command: string,
   args: readonly string[],
-  options: { onStdout?: (chunk: Buffer) => void; env?: NodeJS.ProcessEnv } = {},
+  options: { onStdout?: (chunk: Buffer) => void; env?: NodeJS.ProcessEnv; stdin?: boolean } = {},
 ): RunningProgram {
   const child = spawn(command, args, {
-    stdio: ['ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', options.onStdout ? 'pipe' : 'ignore', 'pipe'],
     env: options.env ?? process.env,
     shell: false,
   });
@@ -40,6 +48,8 @@ export function startProgram(
     stderr = (stderr + s).slice(-STDERR_TAIL_CHARS);
   });
   if (options.onStdout) child.stdout?.on('data', options.onStdout);
+  // Without a listener an EPIPE from a dead reader would crash the agent.
+  child.stdin?.on('error', () => undefined);
 
   const exited = new Promise<ProgramExit>((resolve) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -58,6 +68,7 @@ export function startProgram(
 
   return {
     pid: child.pid,
+    stdin: child.stdin ?? null,
     exited,
     async stop(graceMs = 2000): Promise<ProgramExit> {
       if (done) return exited;

@@ -6,6 +6,7 @@ import { GestureButton } from '../gesture-button.js';
 import type { Hal } from '../types.js';
 import type { DeviceKeySource } from '../types.js';
 import { UNCONFIGURED_KEY_SOURCE } from '../../crypto/device-key-error.js';
+import { AplayPlayback } from './aplay-playback.js';
 import { AplaySpeaker } from './aplay-speaker.js';
 import { CommandPower } from './command-power.js';
 import { AplayTone } from './aplay-tone.js';
@@ -16,6 +17,7 @@ import { GpiomonButton } from './gpiomon-button.js';
 import { ProcFacts } from './proc-facts.js';
 import { underRoot } from './sys-path.js';
 import { SysfsLedChannel } from './sysfs-led-channel.js';
+import { SysfsAmplifier } from './sysfs-amplifier.js';
 import { SysfsStatusLed } from './sysfs-status-led.js';
 
 type ButtonPart = GestureButton & { start?(): Promise<void>; stop?(): Promise<void> };
@@ -30,6 +32,8 @@ export class LinuxHal implements Hal {
   readonly facts: ProcFacts;
   readonly microphone: ArecordMicrophone;
   readonly tone: AplayTone;
+  readonly audioOut: AplayPlayback;
+  readonly amplifier: SysfsAmplifier;
   readonly keys: DeviceKeySource;
   readonly power: CommandPower;
 
@@ -67,6 +71,14 @@ export class LinuxHal implements Hal {
     this.facts = new ProcFacts({ sysRoot: config.sysRoot, ...config.facts });
     this.microphone = new ArecordMicrophone({ alsaDevice: config.microphone.alsaDevice, clock, logger });
     this.tone = new AplayTone({ alsaDevice: config.speaker.alsaDevice, clock, logger });
+    this.audioOut = new AplayPlayback({ alsaDevice: config.speaker.alsaDevice, clock, logger });
+    this.amplifier = new SysfsAmplifier({
+      valuePath: config.amplifier.gpioValuePath ? root(config.amplifier.gpioValuePath) : '',
+      activeLow: config.amplifier.activeLow,
+      settleMs: config.amplifier.settleMs,
+      clock,
+      logger,
+    });
     this.power = new CommandPower({ argv: config.power.rebootCommand.split(' ').filter(Boolean), logger });
     this.keys = deps.keys ?? UNCONFIGURED_KEY_SOURCE;
   }
@@ -80,7 +92,10 @@ export class LinuxHal implements Hal {
   async stop(): Promise<void> {
     await this.speaker.stopAll();
     await this.tone.stopAll();
+    await this.audioOut.stopAll();
     await this.microphone.stopAll();
+    // Best effort: an amplifier left on hisses and draws current; the failure is already logged.
+    await this.amplifier.set(false).catch(() => undefined);
     await this.shutter.stop();
     await this.button.stop?.();
     await this.led.stop();

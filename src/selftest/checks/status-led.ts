@@ -2,7 +2,7 @@ import { ledSequence, timerTriggerBlink } from '../../hal/led-patterns.js';
 import type { LedPattern, StatusLed } from '../../hal/types.js';
 import { fail, pass, type SelfTestCheck } from '../check.js';
 
-export const ALL_PATTERNS: readonly LedPattern[] = ['off', 'provisioning', 'joining', 'online', 'error', 'identify', 'privacy'];
+export const ALL_PATTERNS: readonly LedPattern[] = ['off', 'provisioning', 'joining', 'online', 'error', 'identify', 'privacy', 'talkback'];
 
 /** What one LED channel is doing, as sysfs shows it. */
 export type ChannelOutput = 'on' | 'off' | 'blinking';

@@ -13,7 +13,7 @@ function simHal(t: Parameters<typeof tempDir>[0], overrides: Partial<typeof defa
   const clock = new ManualClock();
   const { logger, lines, onLine } = captureLogger();
   const sim = { ...defaultHalConfig.sim, buttonFile: join(dir, 'button'), shutterFile: join(dir, 'shutter'), ...overrides };
-  const hal = new SimHal(sim, { logger, clock });
+  const hal = new SimHal({ ...defaultHalConfig, sim }, { logger, clock });
   // The press starts when the watcher has read the line; the log line says so.
   const pressStarted = (ms: number) =>
     nextEvent<unknown>((cb) => onLine((l) => l.pressMs === ms && cb(l)), 5000, `press of ${ms} ms`);

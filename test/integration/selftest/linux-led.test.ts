@@ -47,7 +47,7 @@ for (const timer of [true, false]) {
     const { ctx, cleanup } = context();
     const outcome = await statusLedCheck({ led, readback: new SysfsLedReadback(dirs) }).run(ctx);
     await cleanup();
-    t.same(outcome, { pass: true, measured: 7 });
+    t.same(outcome, { pass: true, measured: 8 });
     t.equal(led.current(), 'off', 'cleanup leaves the LED off');
   });
 }

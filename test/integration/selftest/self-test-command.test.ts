@@ -41,7 +41,7 @@ t.test('with the simulated hardware and a lavfi camera every check passes, as JS
   const by = Object.fromEntries(report.checks.map((c) => [c.id, c]));
   t.match(by['camera-frames']?.measured, /^\d+ frames, σ \d+\.\d$/);
   t.ok((by['audio-loopback']?.measured as number) >= 20, 'tone heard ≥ 20 dB over the room noise');
-  t.equal(by['status-led']?.measured, 7);
+  t.equal(by['status-led']?.measured, 8, 'every LED pattern, talkback included');
   t.match(by['reset-button']?.measured, /^short, \d+ ms$/);
   t.equal(by['wifi-scan']?.measured, 7, 'the sim neighbourhood');
   t.equal(by['identity']?.measured, 'SN0000042');
@@ -74,7 +74,7 @@ t.test('the human report is a table with PASS/FAIL per check and a verdict', asy
   t.equal(run.code, 1);
   const text = run.out.join('\n');
   t.match(text, /^CHECK +RESULT +MEASURED +LIMIT +TIME$/m);
-  t.match(text, /^status-led +PASS +7 +/m);
+  t.match(text, /^status-led +PASS +8 +/m);
   t.match(text, /^clock +PASS +/m);
   t.match(text, /^identity +FAIL +SN1 +/m);
   t.match(text, /-> identity_incomplete: missing: formatVersion, deviceId, model/);

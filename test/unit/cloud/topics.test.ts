@@ -55,6 +55,21 @@ t.test('parsing incoming topics: ours, other devices, unknown', async (t) => {
   t.equal(code('other/thing'), 'unknown_topic');
 });
 
+t.test('talkback push-to-talk topics: down is incoming (raw frames), up is ours to publish, other devices\' are refused', async (t) => {
+  const s = scheme();
+  t.equal(s.talkbackDown, 'cam/CAM0001/talkback/down');
+  t.equal(s.talkbackUp, 'cam/CAM0001/talkback/up');
+  t.same(s.parseIncoming('cam/CAM0001/talkback/down'), { ok: true, value: { kind: 'talkback/down' } });
+  const code = (topic: string) => {
+    const r = s.parseIncoming(topic);
+    return r.ok ? 'ok' : r.error.code;
+  };
+  t.equal(code('cam/CAM0001/talkback/up'), 'unknown_topic', 'our own uplink is never an incoming kind');
+  t.equal(code('cam/CAM0002/talkback/down'), 'foreign_device');
+  t.equal(code('cam/CAM0001/talkback/down/x'), 'unknown_topic');
+  t.equal(checkPublish(s.talkbackUp, 1512, 0), null);
+});
+
 t.test('levels are counted as AWS counts them', async (t) => {
   t.equal(topicLevels('cam/ABC/response/config.get'), 4);
   t.equal(topicLevels('a/b/c/d/e/f/g/h'), 8);

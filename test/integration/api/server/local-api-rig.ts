@@ -5,7 +5,7 @@ import { createPki } from '../../../helpers/pki.js';
 import type { ApiActions, DeviceEvent } from '../../../../src/api/server/api-actions.js';
 import { ApiActionError } from '../../../../src/api/server/api-actions.js';
 import type { ApiAudit, ApiAuditEvent, ApiAuth, ApiRole } from '../../../../src/api/server/access.js';
-import { startLocalApi, type LocalApi, type LocalApiLimits } from '../../../../src/api/server/local-api.js';
+import { startLocalApi, type LocalApi, type LocalApiLimits, type LocalApiOptions } from '../../../../src/api/server/local-api.js';
 import type { MotionRegion } from '../../../../src/media/motion/regions.js';
 
 /**
@@ -188,13 +188,13 @@ export interface Rig {
 
 let pkiPromise: ReturnType<typeof createPki> | null = null;
 
-export async function startRig(dir: string, limits: Partial<LocalApiLimits> = {}): Promise<Rig> {
+export async function startRig(dir: string, limits: Partial<LocalApiLimits> = {}, extra: Pick<LocalApiOptions, 'talkback' | 'clock' | 'talkPingIntervalMs'> = {}): Promise<Rig> {
   pkiPromise ??= createPki(dir);
   const pki = await pkiPromise;
   const actions = fakeActions();
   const auth = fakeAuth();
   const audit = recordingAudit();
-  const api = await startLocalApi({ cert: pki.server.cert, key: pki.server.key, bindHost: '127.0.0.1', port: 0, auth, audit, actions, limits });
+  const api = await startLocalApi({ cert: pki.server.cert, key: pki.server.key, bindHost: '127.0.0.1', port: 0, auth, audit, actions, limits, ...extra });
   const agent = new Agent({ keepAlive: true, maxSockets: 32, ca: pki.ca });
   return {
     api,

@@ -72,6 +72,8 @@ const CASES: Record<RouteId, Case> = {
   selftest: { good: {}, bad: [{ body: [], fields: ['(body)'] }] },
   testTone: { good: { body: { frequencyHz: 440 } }, bad: [{ body: { frequencyHz: 440.5, durationMs: 10 }, fields: ['frequencyHz', 'durationMs'] }] },
   audit: { good: { query: '?limit=10' } },
+  // A plain GET is refused with 426; the WebSocket itself is test/integration/api/talkback-ws.test.ts.
+  talkbackWs: { good: { query: '?codec=opus' } },
 };
 
 const BELOW: Record<ApiRole, ApiRole | null> = { viewer: null, technician: 'viewer', admin: 'technician' };
@@ -91,7 +93,7 @@ t.test('every route', async (t) => {
     const c = CASES[route.id];
     const path = route.path + (c.good.query ?? '');
     const minRole = route.scope === PUBLIC ? 'viewer' : SCOPE_MIN_ROLE[route.scope]!;
-    const streaming = route.id === 'events';
+    const streaming = route.id === 'events' || route.websocket !== undefined;
 
     await t.test(`${route.method} ${route.path}`, async (t) => {
       if (route.scope !== PUBLIC) {
@@ -112,7 +114,7 @@ t.test('every route', async (t) => {
         t.same(a.json?.error?.fields?.map((f: { field: string }) => f.field).sort(), [...bad.fields].sort(), 'names the fields');
         t.equal(rig.actions.calls.length - before, 0, 'no action called');
       }
-      if (streaming) return; // the SSE test has it
+      if (streaming) return; // the SSE and WebSocket tests have it
       const good = await call(rig, route.method, path, { ...c.good, token: TOKENS[minRole] });
       t.ok(good.status >= 200 && good.status < 300, `good request → ${good.status}`);
       t.equal(good.status, route.response.status, 'documented status');

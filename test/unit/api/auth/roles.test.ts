@@ -36,6 +36,7 @@ const EXPECTED_MIN_ROLE: Record<string, Role | 'public'> = {
   'POST /v1/reboot': 'technician',
   'POST /v1/selftest': 'technician',
   'POST /v1/talkback/test-tone': 'technician',
+  'GET /v1/talkback/ws': 'technician',
   'POST /v1/provisioning/reset': 'admin',
   'POST /v1/factory-reset': 'admin',
 };
