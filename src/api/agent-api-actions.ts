@@ -14,6 +14,7 @@ import { maskConfig } from '../config/validate.js';
 import type { CloudService } from '../cloud/cloud-service.js';
 import type { AgentHal } from '../hal/index.js';
 import type { Hal } from '../hal/types.js';
+import { isHalError } from '../hal/hal-error.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import type { DeviceLifecycle } from '../lifecycle/device-lifecycle.js';
 import type { Logger } from '../log/logger.js';
@@ -183,7 +184,16 @@ export function agentApiActions(deps: AgentApiDeps): ApiActions & { dispose(): v
       const report = await runSelfTest(checks, { clock, logger: deps.logger });
       return { ok: report.verdict === 'pass', checks: report.checks.map((c) => ({ name: c.id, ok: c.pass, ...(!c.pass && c.code ? { code: c.code } : {}) })) };
     },
-    testTone: ({ frequencyHz, durationMs }) => hal.tone.playTone(frequencyHz, durationMs, 16_000),
+    testTone: async ({ frequencyHz, durationMs }) => {
+      try {
+        await hal.tone.playTone(frequencyHz, durationMs, 16_000);
+      } catch (err) {
+        // The speaker is one: a talkback session holds it (hal/shared-audio-output.ts).
+        if (isHalError(err, 'audio_busy')) throw new ApiActionError('audio_busy', 'a talkback session is using the speaker', 409);
+        if (isHalError(err, 'audio_device_failed')) throw new ApiActionError('audio_device_failed', 'the speaker could not play the tone', 503);
+        throw err;
+      }
+    },
     audit: async ({ limit }) => (await deps.audit.list({ limit })).reverse(),
     login: async (req, from) => {
       const login = deps.offlineLogin?.();

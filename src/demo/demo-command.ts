@@ -8,6 +8,7 @@ import { DemoConsole } from './demo-console.js';
 import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
 import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
 import { startDemoPairing } from './demo-pairing.js';
+import { demoTalkback } from './demo-talkback.js';
 import { encodePrv1 } from '../provisioning/payload/index.js';
 import { readQrTexts } from '../factory/qr-reader.js';
 import { decodeLabelPayload } from '../factory/label-payload.js';
@@ -70,6 +71,8 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     return 1;
   }
   cloud.onPublish((topic, payload) =>
+    // Talkback audio frames (50 a second) are not worth a line each.
+    topic.endsWith('/talkback/up') ? undefined :
     console.say(
       topic.includes('/snapshot/')
         ? `☁  cloud received ${topic}: ${payload.length} bytes of JPEG`
@@ -93,7 +96,17 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         data: { dir: dirs.data },
         identity: { dir: unit.factoryDir },
         // No cable: the camera reaches the cloud only after joining DemoHome from the QR code.
-        hal: { mode: 'sim', sim: { buttonFile, shutterFile, wired: false, wifiNetworks: [{ ssid: DEMO_WIFI.ssid, password: DEMO_WIFI.password }, { ssid: 'Neighbour 5G', password: 'not yours 123' }] } },
+        hal: {
+          mode: 'sim',
+          sim: {
+            buttonFile,
+            shutterFile,
+            wired: false,
+            wifiNetworks: [{ ssid: DEMO_WIFI.ssid, password: DEMO_WIFI.password }, { ssid: 'Neighbour 5G', password: 'not yours 123' }],
+            // What the simulated speaker plays in a talkback session is kept here.
+            speakerRecording: join(out, 'talkback.wav'),
+          },
+        },
         // --ap: no phone with a QR code; the hotspot opens at once and its portal waits on loopback.
         video: { input: opts.ap ? DEMO_FEED : demoFeedWithQr(qrPng) },
         ...(opts.ap ? { provisioning: { qr: { enabled: false } }, network: { ap: { startAfterMinutes: 0, port: 0 } } } : {}),
@@ -175,7 +188,16 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   const tour: Array<[number, string, () => Promise<void>]> = [
     [4000, 'closing the privacy shutter', () => writeFile(shutterFile, 'closed\n')],
     [8000, 'opening the privacy shutter', () => writeFile(shutterFile, 'open\n')],
+    [
+      12000,
+      'the app talks through the camera',
+      async () => {
+        if (!deviceId) return;
+        await demoTalkback({ cloud, deviceId, workDir: qrDir, clip: join(out, 'talkback.wav'), logger: running.logging.logger.child({ svc: 'demo' }), say: (line) => console.say(line) });
+      },
+    ],
   ];
+
   const timers: NodeJS.Timeout[] = [showQr];
   const offBound = running.agent.bus.on('state.changed', ({ to }) => {
     if (to !== (opts.ap ? 'online' : 'bound')) return;

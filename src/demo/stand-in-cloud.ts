@@ -12,8 +12,8 @@ export interface StandInCloud {
   port: number;
   /** Every message the camera published: topic and payload. */
   onPublish(listener: (topic: string, payload: Buffer) => void): void;
-  /** Publish as the cloud (a request to the camera). */
-  publish(topic: string, payload: string): Promise<void>;
+  /** Publish as the cloud (a request to the camera; binary talkback frames at QoS 0). */
+  publish(topic: string, payload: string | Uint8Array, qos?: 0 | 1): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,9 +53,9 @@ export async function startStandInCloud(tls: StandInCloudTls): Promise<StandInCl
         if (client) listener(packet.topic, Buffer.from(packet.payload as Buffer));
       });
     },
-    publish(topic, payload) {
+    publish(topic, payload, qos = 1) {
       return new Promise((resolve, reject) =>
-        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
       );
     },
     async close() {

@@ -2,7 +2,7 @@ import type { Clock, Timer } from '../core/clock.js';
 import type { Amplifier, AudioOut, PcmPlayback } from '../hal/types.js';
 import type { Logger } from '../log/logger.js';
 import type { AudioTranscoder } from '../media/ffmpeg.js';
-import { payloadDuration, silencePayloads, type CodecSpec } from './codec.js';
+import { OPUS_PRE_SKIP, payloadDuration, silencePayloads, type CodecSpec } from './codec.js';
 import { JitterBuffer, type JitterOut, type JitterPush } from './jitter-buffer.js';
 import { MatroskaAudioWriter } from './matroska-writer.js';
 import { pcmLevelDbfs, scalePcm } from './pcm.js';
@@ -62,6 +62,8 @@ export interface DownlinkStats {
   latencyMs: { count: number; p50: number | null; p95: number | null; max: number | null };
 }
 
+/** Samples in one AAC-LC access unit. */
+const AAC_FRAME_SAMPLES = 1024;
 /** Above this level the far end is speaking (half duplex mutes the microphone). */
 const VOICE_DBFS = -45;
 /** Amplifier off after this long without audio: a quiet speaker, not a hissing one. */
@@ -83,6 +85,7 @@ export class Downlink {
   #writtenTs = 0;
   #decodedSamplesOut = 0;
   #lastVoiceMs = -Infinity;
+  #lastFrameMs = -Infinity;
   #closed = false;
   #failure: ((err: Error) => void) | null = null;
   /** Playback writes in flight, in order; the queue is bounded by #queuedSamples. */
@@ -130,6 +133,7 @@ export class Downlink {
     if (this.#closed) return 'late';
     const duration = payloadDuration(this.#deps.codec, frame.payload);
     if (duration === null) return 'malformed';
+    this.#lastFrameMs = arrivalMs;
     const result = this.#jitter.push({ seq: frame.seq, timestamp: frame.timestamp, duration, payload: frame.payload, marker: frame.marker }, arrivalMs);
     if (result === 'accepted') {
       this.#ampOffTimer?.cancel();
@@ -144,9 +148,18 @@ export class Downlink {
     this.#pump(Infinity);
   }
 
-  /** Whether the far end was heard within `hangMs` (half duplex). */
+  /** Whether the far end was heard within `hangMs` (half duplex: the level of what the speaker plays). */
   farEndSpeaking(nowMs: number, hangMs: number): boolean {
     return nowMs - this.#lastVoiceMs < hangMs;
+  }
+
+  /**
+   * Whether audio frames arrived within `hangMs` (push-to-talk: the app's
+   * talk button is held, pauses between words included), or were still
+   * being played out then.
+   */
+  farEndTalking(nowMs: number, hangMs: number): boolean {
+    return nowMs - this.#lastFrameMs < hangMs + this.#deps.settings().jitterMs || this.farEndSpeaking(nowMs, hangMs);
   }
 
   stats(): DownlinkStats {
@@ -241,7 +254,7 @@ export class Downlink {
     const { frame, arrivalMs } = item;
     this.#write(frame.payload, frame.duration);
     this.#playedTs += frame.duration;
-    this.#latency.expect(this.#samplesAt(this.#writtenTs), arrivalMs);
+    this.#latency.expect(this.#samplesAt(this.#writtenTs) + this.#decoderShift, arrivalMs);
   }
 
   /** A lost frame's time, filled with the codec's own silence so the speech keeps its length. */
@@ -258,6 +271,23 @@ export class Downlink {
     const ms = Math.round((this.#writtenTs * 1000) / this.#deps.codec.clockRate);
     decoder.write(this.#writer.frame(payload, ms));
     this.#writtenTs += duration;
+  }
+
+  /**
+   * Where the decoder's output runs against the input, in decoded samples:
+   * ffmpeg trims Opus's pre-skip (312 at 48 kHz) from the start and puts
+   * AAC's priming frame (1024) in front. Without this the measured latency
+   * of every Opus frame would include the next frame's 20 ms.
+   */
+  get #decoderShift(): number {
+    switch (this.#deps.codec.name) {
+      case 'opus':
+        return -OPUS_PRE_SKIP;
+      case 'aac':
+        return AAC_FRAME_SAMPLES;
+      default:
+        return 0;
+    }
   }
 
   #samplesAt(ts: number): number {

@@ -90,10 +90,16 @@ export class TalkbackSession {
     });
   }
 
-  /** Half duplex: the microphone is muted while the far end is heard. */
+  /**
+   * Half duplex: the microphone is muted while the far end is heard. Push-to-talk
+   * (MQTT) mutes while the app's frames arrive at all: its talk button is held,
+   * and the pauses between its words are not the camera's turn.
+   */
   muted(): boolean {
     if (this.info.duplex === 'full') return false;
-    return this.#parts.downlink.farEndSpeaking(this.#clock.monotonic(), this.#limits().halfDuplexHangMs);
+    const now = this.#clock.monotonic();
+    const hang = this.#limits().halfDuplexHangMs;
+    return this.info.transport === 'mqtt' ? this.#parts.downlink.farEndTalking(now, hang) : this.#parts.downlink.farEndSpeaking(now, hang);
   }
 
   /** Wire everything up and open the microphone. A failure here ends the session (and is rethrown). */

@@ -98,7 +98,7 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
         .filter((m) => m.topic === `cam/${deviceId}/event/alarm`)
         .map((m) => {
           const e = m.json() as { id: string; data: Record<string, any> };
-          return { envelopeId: e.id, data: e.data, at: (m as unknown as { receivedAt?: number }).receivedAt ?? 0 };
+          return { envelopeId: e.id, data: e.data, at: m.receivedAt };
         }),
     async request(op, args = {}) {
       const transaction = `${op}-${Math.random().toString(36).slice(2)}`;

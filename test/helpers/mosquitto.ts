@@ -148,6 +148,8 @@ export interface Recorded {
   payload: Buffer;
   retain: boolean;
   properties: Record<string, unknown> | undefined;
+  /** Date.now() when the test's client got it. */
+  receivedAt: number;
   json(): any;
 }
 
@@ -178,7 +180,7 @@ export async function connectCloud(
   const received = new WatchedList<Recorded>();
   const messages = received.items;
   client.on('message', (topic, payload, packet) => {
-    received.push({ topic, payload, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined, json: () => JSON.parse(payload.toString()) });
+    received.push({ topic, payload, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined, receivedAt: Date.now(), json: () => JSON.parse(payload.toString()) });
   });
   if (opts.subscribe?.length) await client.subscribeAsync(opts.subscribe, { qos: 1 });
   const waitForCount = (pred: (m: Recorded) => boolean, count: number, timeoutMs = 10_000, what = 'message') =>

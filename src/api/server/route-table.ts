@@ -305,7 +305,10 @@ export const ROUTES: readonly RouteSpec[] = [
     body: S.TONE_BODY,
     bodyOptional: true,
     response: { status: 202, contentType: JSON_TYPE, schema: S.ACCEPTED_RESPONSE },
-    errors: [BUSY],
+    errors: [
+      { status: 409, code: 'audio_busy', when: 'a talkback session holds the speaker' },
+      { status: 503, code: 'audio_device_failed', when: 'the speaker could not play (no device, driver error)' },
+    ],
     audit: 'talkback_start',
   },
   {

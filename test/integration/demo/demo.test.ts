@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
 import { BIN, assertBuilt } from '../../helpers/daemon.js';
@@ -42,6 +42,10 @@ t.test('demo: reads the phone\'s QR code, joins the simulated Wi-Fi, binds; save
   await demo.waitFor(/alarm snapshot saved: (\S+\.jpg)/, 30_000);
   t.ok((await readdir(join(out, 'snapshots'))).some((f) => f.endsWith('.jpg')), 'a snapshot file in the output folder');
   t.match(demo.output(), /technician console: https:\/\/127\.0\.0\.1:\d+\//, 'the console URL is printed');
+  const [, clip] = await demo.waitFor(/the camera played the app's voice; its speaker output is in (\S+\.wav)/, 60_000);
+  const wav = await readFile(clip ?? '');
+  t.equal(wav.subarray(0, 4).toString('ascii'), 'RIFF', 'talkback.wav is a WAV file');
+  t.ok(wav.length > 44 + 8000 * 2, `talkback.wav holds more than a second of audio (${wav.length} bytes)`);
   demo.child.kill('SIGINT');
   t.equal(await demo.exited, 0, 'Ctrl-C ends it cleanly');
 });

@@ -155,6 +155,18 @@ t.test('talkback over the WebSocket relay on the real ALSA path', async (t) => {
     await rig.request('config.set', { patch: { talkback: { idleTimeoutS: 30 } } });
   });
 
+  await t.test('a session kept alive ends at the hard cap', async (t) => {
+    await rig.request('config.set', { patch: { talkback: { maxSessionS: 10 } } });
+    const { peer } = await rig.startSession('sess-max-00001', { name: 'pcmu' });
+    const keepalive = setInterval(() => peer?.send(encodeTalkFrame({ type: 'keepalive', seq: 0, timestamp: 0 })), 2000);
+    t.teardown(() => clearInterval(keepalive));
+    const ended = await rig.waitForEvent((e) => e.sessionId === 'sess-max-00001' && e.state === 'ended', 'cap end', 20_000);
+    clearInterval(keepalive);
+    t.equal(ended.reason, 'max_duration');
+    t.ok(ended.durationMs >= 9_900 && ended.durationMs < 13_000, `ended after ${ended.durationMs} ms`);
+    await rig.request('config.set', { patch: { talkback: { maxSessionS: 600 } } });
+  });
+
   await t.test('privacy mode refuses a start and ends a running session', async (t) => {
     const { peer } = await rig.startSession('sess-priv-0001', { name: 'pcmu' });
     t.ok(peer);
@@ -195,7 +207,7 @@ t.test('the microphone uplink delivers a tone the far end can decode', async (t)
   const tone = toneSamples(1000, 3000, 8000);
   const micInput = Buffer.from(tone.buffer, tone.byteOffset, tone.byteLength);
   const rig = await talkbackRig(t, { micInput, micRate: 8000, talkback: { duplex: 'full' } });
-  rig.start();
+  const d = rig.start();
   await waitOnline(rig);
   const { peer } = await rig.startSession('sess-mic-00001', { name: 'pcmu' });
   if (!peer) throw new Error('no session');
@@ -219,6 +231,15 @@ t.test('the microphone uplink delivers a tone the far end can decode', async (t)
   t.ok(at1k > 100 * at3k, `1 kHz dominates (${at1k.toExponential(2)} vs ${at3k.toExponential(2)} at 3 kHz)`);
   const ended = await rig.waitForEvent((e) => e.sessionId === 'sess-mic-00001' && e.state === 'ended', 'mic session end');
   t.ok(ended.stats.framesOut >= 75);
+  // The LED showed the open microphone, and went back to the state's pattern after.
+  const leds = d
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"status LED"'))
+    .map((l) => (JSON.parse(l) as { led: string }).led);
+  const on = leds.lastIndexOf('talkback');
+  t.ok(on >= 0, 'the talkback LED pattern was shown');
+  t.equal(leds.at(-1), 'online', 'and the online pattern came back');
 });
 
 /** Signal power at `hz` (Goertzel). */
