@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import { TransportEvents } from './transport-events.js';
 import type { TalkTransport, TransportCloseReason } from './transport.js';
 import { WS_TALK_LIMITS } from './ws-transport.js';
 
@@ -32,8 +33,6 @@ export interface MqttTransportOptions {
   logger: Logger;
 }
 
-/** Frames held until the first onFrame() listener (as ws-transport.ts). */
-const EARLY_FRAMES = 16;
 
 /** Subscribes to the downlink and returns the transport; `mqtt_unavailable` while the link is not online. */
 export async function openMqttTransport(opts: MqttTransportOptions): Promise<MqttTransportOpening> {
@@ -58,12 +57,9 @@ class MqttTalkTransport implements TalkTransport {
   readonly #link: MqttTalkLink;
   readonly #up: string;
   readonly #logger: Logger;
-  readonly #frameListeners: Array<(bytes: Uint8Array) => void> = [];
-  readonly #closeListeners: Array<(reason: TransportCloseReason, detail?: string) => void> = [];
-  #early: Uint8Array[] | null = [];
+  readonly #events: TransportEvents;
   #unsubscribe: (() => Promise<void>) | null = null;
   #offLink: Array<() => void>;
-  #closed: { reason: TransportCloseReason; detail?: string } | null = null;
   #closing: Promise<void> | null = null;
   #refused = 0;
 
@@ -71,6 +67,7 @@ class MqttTalkTransport implements TalkTransport {
     this.#link = link;
     this.#up = up;
     this.#logger = logger;
+    this.#events = new TransportEvents(logger);
     // Listening before the subscribe resolves: the link can drop while it is in flight.
     this.#offLink = [
       link.on('offline', () => void this.#finish('transport_lost', 'link_offline')),
@@ -81,51 +78,35 @@ class MqttTalkTransport implements TalkTransport {
   attach(unsubscribe: () => Promise<void>): void {
     this.#unsubscribe = unsubscribe;
     // The link went down between subscribe and now: it is already closed; drop the subscription too.
-    if (this.#closed) void unsubscribe();
+    if (this.#events.closed) void unsubscribe();
   }
 
   /** Subscribe failed: nobody will ever see this transport. */
   abandon(): void {
     for (const off of this.#offLink.splice(0)) off();
-    this.#closed = { reason: 'transport_lost', detail: 'subscribe_failed' };
+    this.#events.close({ reason: 'transport_lost', detail: 'subscribe_failed' });
   }
 
   deliver(payload: Buffer): void {
-    if (this.#closed) return;
+    if (this.#events.closed) return;
     // One frame per message: an empty or oversized one is not a frame (a datagram transport drops, it cannot close).
     if (payload.length === 0 || payload.length > WS_TALK_LIMITS.maxPayloadBytes) {
       if (this.#refused++ === 0) this.#logger.warn({ bytes: payload.length }, 'talkback: dropped an MQTT message that cannot be a frame');
       return;
     }
-    if (this.#early) {
-      if (this.#early.length >= EARLY_FRAMES) this.#early.shift();
-      this.#early.push(payload);
-      return;
-    }
-    for (const l of this.#frameListeners) {
-      try {
-        l(payload);
-      } catch (err) {
-        this.#logger.error({ err }, 'talkback: frame listener failed');
-      }
-    }
+    this.#events.frame(payload);
   }
 
   onFrame(listener: (bytes: Uint8Array) => void): void {
-    this.#frameListeners.push(listener);
-    const early = this.#early;
-    this.#early = null;
-    for (const f of early ?? []) listener(f);
+    this.#events.onFrame(listener);
   }
 
   onClose(listener: (reason: TransportCloseReason, detail?: string) => void): void {
-    const closed = this.#closed;
-    if (closed) queueMicrotask(() => listener(closed.reason, closed.detail));
-    else this.#closeListeners.push(listener);
+    this.#events.onClose(listener);
   }
 
   send(bytes: Uint8Array): boolean {
-    if (this.#closed) return false;
+    if (this.#events.closed) return false;
     return this.#link.publishRaw(this.#up, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
   }
 
@@ -135,12 +116,9 @@ class MqttTalkTransport implements TalkTransport {
 
   #finish(reason: TransportCloseReason, detail?: string): Promise<void> {
     if (this.#closing) return this.#closing;
-    this.#closed = detail === undefined ? { reason } : { reason, detail };
-    this.#early = null;
     for (const off of this.#offLink.splice(0)) off();
     this.#logger.info({ reason, detail }, 'talkback: MQTT talk path closed');
-    const listeners = this.#closeListeners.splice(0);
-    for (const l of listeners) l(reason, detail);
+    this.#events.close(detail === undefined ? { reason } : { reason, detail });
     const unsubscribe = this.#unsubscribe;
     this.#closing = unsubscribe ? unsubscribe() : Promise.resolve();
     return this.#closing;

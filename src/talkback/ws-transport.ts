@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
+import { TransportEvents } from './transport-events.js';
 import type { TalkTransport, TransportCloseReason, TransportKind } from './transport.js';
 
 /**
@@ -24,7 +25,7 @@ import type { TalkTransport, TransportCloseReason, TransportKind } from './trans
  *   the far end → `remote_closed`; anything else (reset, TLS error, missing
  *   close frame = 1006, oversized message = 1009) → `transport_lost`.
  * - Frames that arrive before the session called onFrame() are held (at
- *   most EARLY_FRAMES) and delivered to the first listener: the first frame
+ *   most 16, transport-events.ts) and delivered to the first listener: the first frame
  *   is often the one that says what the talk is.
  */
 
@@ -38,8 +39,6 @@ export const WS_TALK_LIMITS = {
   closeTimeoutMs: 2_000,
 } as const;
 
-/** Frames held until the first onFrame() listener. */
-const EARLY_FRAMES = 16;
 
 export interface WsTransportOptions {
   kind: TransportKind;
@@ -60,16 +59,13 @@ class WsTalkTransport implements TalkTransport {
   readonly kind: TransportKind;
   readonly #ws: WebSocket;
   readonly #opts: WsTransportOptions;
-  readonly #frameListeners: Array<(bytes: Uint8Array) => void> = [];
-  readonly #closeListeners: Array<(reason: TransportCloseReason, detail?: string) => void> = [];
-  #early: Uint8Array[] | null = [];
+  readonly #events: TransportEvents;
   #pingTimer: Timer | null = null;
   #killTimer: Timer | null = null;
   #awaitingPong = false;
   /** Set when we decided why it ends (our close, text message, missed pong); wins over what the socket says. */
   #ending: { reason: TransportCloseReason; detail?: string } | null = null;
   #error: string | null = null;
-  #closed: { reason: TransportCloseReason; detail?: string } | null = null;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
   #dropped = 0;
@@ -78,6 +74,7 @@ class WsTalkTransport implements TalkTransport {
     this.kind = opts.kind;
     this.#ws = ws;
     this.#opts = opts;
+    this.#events = new TransportEvents(opts.logger);
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
@@ -97,16 +94,11 @@ class WsTalkTransport implements TalkTransport {
   }
 
   onFrame(listener: (bytes: Uint8Array) => void): void {
-    this.#frameListeners.push(listener);
-    const early = this.#early;
-    this.#early = null;
-    for (const f of early ?? []) listener(f);
+    this.#events.onFrame(listener);
   }
 
   onClose(listener: (reason: TransportCloseReason, detail?: string) => void): void {
-    const closed = this.#closed;
-    if (closed) queueMicrotask(() => listener(closed.reason, closed.detail));
-    else this.#closeListeners.push(listener);
+    this.#events.onClose(listener);
   }
 
   send(bytes: Uint8Array): boolean {
@@ -133,20 +125,7 @@ class WsTalkTransport implements TalkTransport {
       return;
     }
     // binaryType nodebuffer: one Buffer (fragments are joined by ws).
-    const bytes = data as Buffer;
-    if (this.#early) {
-      if (this.#early.length >= EARLY_FRAMES) this.#early.shift();
-      this.#early.push(bytes);
-      return;
-    }
-    for (const l of this.#frameListeners) {
-      try {
-        l(bytes);
-      } catch (err) {
-        // A throwing listener must not take the socket's event handling down with it.
-        this.#opts.logger.error({ err }, 'talkback: frame listener failed');
-      }
-    }
+    this.#events.frame(data as Buffer);
   }
 
   #ping(): void {
@@ -163,7 +142,7 @@ class WsTalkTransport implements TalkTransport {
 
   /** Start a close handshake for `why`; cut the socket if the far end does not answer in time. */
   #end(why: { reason: TransportCloseReason; detail?: string }, code: number, text: string): void {
-    if (this.#closed || this.#ending) return;
+    if (this.#events.closed || this.#ending) return;
     this.#ending = why;
     this.#pingTimer?.cancel();
     const ws = this.#ws;
@@ -174,7 +153,7 @@ class WsTalkTransport implements TalkTransport {
   }
 
   #onSocketClose(code: number): void {
-    if (this.#closed) return;
+    if (this.#events.closed) return;
     this.#pingTimer?.cancel();
     this.#killTimer?.cancel();
     let outcome: { reason: TransportCloseReason; detail?: string };
@@ -182,12 +161,9 @@ class WsTalkTransport implements TalkTransport {
     else if (this.#error) outcome = { reason: 'transport_lost', detail: this.#error };
     else if (code === 1006) outcome = { reason: 'transport_lost', detail: 'no_close_frame' };
     else outcome = { reason: 'remote_closed', detail: String(code) };
-    this.#closed = outcome;
-    this.#early = null;
     if (this.#dropped) this.#opts.logger.debug({ dropped: this.#dropped }, 'talkback: frames dropped while backed up');
     this.#opts.logger.info({ reason: outcome.reason, detail: outcome.detail, code }, 'talkback: link closed');
-    const listeners = this.#closeListeners.splice(0);
-    for (const l of listeners) l(outcome.reason, outcome.detail);
+    this.#events.close(outcome);
     this.#resolveDone();
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log/logger.js';
 import { HalError } from '../hal-error.js';
+import { wavHeader } from '../wav.js';
 import type { TonePlayer } from '../types.js';
 import { awaitWithDeadline, startProgram, type RunningProgram } from './child-process.js';
 
@@ -97,19 +98,5 @@ export function toneWav(hz: number, ms: number, sampleRate: number): Buffer {
   const samples = toneSamples(hz, ms, sampleRate);
   const data = Buffer.alloc(samples.length * 2);
   samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28); // byte rate
-  h.writeUInt16LE(2, 32); // block align
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavHeader(data.length, sampleRate), data]);
 }

@@ -7,6 +7,7 @@ import { HalError } from '../hal-error.js';
 import { checkPlaybackOptions } from '../linux/aplay-playback.js';
 import type { AudioOut, PcmFormat, PcmPlayback, PlaybackOptions } from '../types.js';
 import type { SimAudioLoop } from './sim-audio-loop.js';
+import { wavHeader } from '../wav.js';
 
 /**
  * The talkback speaker on a development machine. It behaves like a DAC:
@@ -202,21 +203,3 @@ export async function writeWavAtomically(path: string, pcm: Buffer, sampleRate: 
   await rename(tmp, path);
 }
 
-/** Canonical 44-byte RIFF/WAVE header for mono 16-bit PCM. */
-export function wavHeader(dataBytes: number, sampleRate: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28); // byte rate
-  h.writeUInt16LE(2, 32); // block align
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
