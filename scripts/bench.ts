@@ -12,6 +12,7 @@ import { benchLocalApi } from './bench/local-api.js';
 import { benchLocalApiAgent } from './bench/local-api-agent.js';
 import { benchAlarm } from './bench/alarm.js';
 import { benchTalkback } from './bench/talkback.js';
+import { benchOta } from './bench/ota.js';
 
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<void>> = {
   'local-api-agent': benchLocalApiAgent,
   alarm: benchAlarm,
   talkback: benchTalkback,
+  ota: benchOta,
 };
 
 const wanted = process.argv.slice(2);

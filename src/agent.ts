@@ -30,6 +30,13 @@ import { TalkbackService } from './talkback/talkback-service.js';
 import { connectRelay } from './talkback/relay-transport.js';
 import { openMqttTransport } from './talkback/mqtt-transport.js';
 import { spawnAudioTranscoder } from './media/ffmpeg.js';
+import { OtaService } from './ota/ota-service.js';
+import { UpdateLock } from './ota/update-lock.js';
+import { loadTrustedKeys } from './ota/key-ring.js';
+import { bootIdReader } from './ota/boot-id.js';
+
+/** The confirm step's "frames arrive": one within this long. */
+const OTA_FRAME_FRESH_MS = 10_000;
 
 export interface AgentDeps {
   config: LiveConfig;
@@ -73,6 +80,10 @@ export class Agent {
   readonly talkback: TalkbackService;
   /** The speaker, shared by prompts, tones and talkback. */
   readonly audio: SharedAudioOutput;
+  /** Firmware updates (src/ota/). */
+  readonly ota: OtaService;
+  /** What defers a firmware install or reboot: talkback, a technician at the console. */
+  readonly updateLock = new UpdateLock();
   #services: Service[] = [];
   #started: Service[] = [];
 
@@ -165,6 +176,7 @@ export class Agent {
         ...(this.video.state !== 'off' ? ['video', 'motion', 'alarm', 'snapshot'] : []),
         ...(this.video.camera?.hasPtz() ? ['ptz'] : []),
         ...(deps.config.current.talkback.enabled ? ['talkback'] : []),
+        ...(deps.config.current.ota.enabled ? ['ota'] : []),
       ],
       erasePersonalData: () => this.#erasePersonalData(),
       alarmOps: () => ({
@@ -177,7 +189,8 @@ export class Agent {
           return r.ok ? { ok: true, data: { accepted: true } } : { ok: false, error: { code: r.code, message: r.message } };
         },
       }),
-      provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops(), ...this.talkback.ops() }),
+      provisioningOps: () => ({ ...this.provisioning.ops(), ...this.localApi.ops(), ...this.talkback.ops(), ...this.ota.ops() }),
+      otaInfo: () => this.ota.infoFields(),
       auditLines: () => this.localApi.auditLines(),
       network: { up: () => this.provisioning.network.up(), onUp: (l) => this.provisioning.network.onUp(l) },
     });
@@ -261,6 +274,38 @@ export class Agent {
       codeLockout: () => this.provisioning.ap.codeLockout(),
       talkback: this.talkback,
     });
+    this.updateLock.register('talkback', () => this.talkback.active() !== null);
+    this.updateLock.register('technician', () => this.localApi.technicianConnected());
+    let lastFrameMs = -Infinity;
+    this.video.on('frame', () => (lastFrameMs = this.clock.monotonic()));
+    const otaLogger = logger.child({ svc: 'ota' });
+    let keyRing: ReturnType<typeof loadTrustedKeys> | null = null;
+    this.ota = new OtaService({
+      config: deps.config,
+      clock: this.clock,
+      logger: otaLogger,
+      jobFile: layout.otaJob,
+      defaultSpoolDir: layout.otaSpoolDir,
+      device: async () => {
+        const facts = await this.hal.facts.read();
+        const check = this.identity.check;
+        return { firmwareVersion: facts.firmwareVersion ?? 'unknown', model: check?.ok ? check.loaded.identity.model : 'unknown' };
+      },
+      bootId: bootIdReader({ mode: cfg.hal.mode, sysRoot: cfg.hal.sysRoot, simBootIdFile: cfg.hal.sim.bootIdFile }),
+      // Read once: the keys are read-only in the firmware image.
+      keys: () => (keyRing ??= loadTrustedKeys(cfg.ota.publicKeys, otaLogger)),
+      lock: this.updateLock,
+      reboot: (reason) => this.hal.power.reboot(reason),
+      // What "the new firmware works" means here: the cloud link is up and, with a camera configured, frames arrive.
+      health: () => {
+        const failing: string[] = [];
+        if (deps.config.current.cloud.enabled && this.cloud.link?.state !== 'online') failing.push('cloud_link');
+        if (this.video.state !== 'off' && this.clock.monotonic() - lastFrameMs > OTA_FRAME_FRESH_MS) failing.push('video_frames');
+        return { ok: failing.length === 0, failing };
+      },
+      publishEvent: (type, data, priority) => this.cloud.alarmLink().publishEvent(type, data, priority),
+      onChange: () => void this.cloud.link?.publishInfo(),
+    });
     // Provisioning after the video (its QR scanner reads the same input) and
     // the cloud (binding needs the link); the simulated radio rejoins before the cloud waits for it.
     this.#services = [
@@ -278,6 +323,8 @@ export class Agent {
       // Before the cloud: its api.token op needs the token authority.
       this.localApi,
       this.cloud,
+      // After the cloud: a job resumed after the reboot reports through it and checks the link's health.
+      this.ota,
       this.provisioning.service,
       this.provisioning.ap,
       this.provisioning.lanBind,

@@ -59,6 +59,11 @@ export async function main(argv: string[]): Promise<number> {
         const { onvifCommand } = await import('./cli/onvif-command.js');
         return await onvifCommand(argv.slice(1), io);
       }
+      case 'ota': {
+        // Vendor-side firmware-update signing (keygen, sign, verify); loaded only when used.
+        const { otaCommand } = await import('./cli/ota-command.js');
+        return await otaCommand(argv.slice(1), io);
+      }
       case 'config': {
         if (second === 'check') {
           const { values, positionals } = parse(argv.slice(2), {}, true);

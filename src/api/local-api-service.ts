@@ -69,6 +69,14 @@ export class LocalApiService implements Service {
     return this.#authority?.mint({ role, subject, ttlS, via: 'cloud' }).token ?? null;
   }
 
+  /**
+   * A technician is working on the camera now (the console's live view or a
+   * log follow is open): the update lock defers a firmware install meanwhile.
+   */
+  technicianConnected(): boolean {
+    return (this.#api?.openStreams() ?? 0) > 0;
+  }
+
   /** The audit trail for log uploads (empty while the API is off). */
   async auditLines(): Promise<string[]> {
     return (await this.#audit?.exportForUpload()) ?? [];

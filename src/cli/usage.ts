@@ -13,6 +13,7 @@ Commands:
   onvif probe …       query the streamer's ONVIF service (or --discover it) and print JSON
   motion analyze VIDEO  run motion detection over a video file, one JSON line per event
   qr encode|decode …  make a provisioning QR code (PRV1:/WIFI:), or read QR codes from images
+  ota keygen|sign|verify …  vendor side of firmware updates: signing keys, signed jobs, checks
 
 Options:
   --help, -h          show help for a command

@@ -43,6 +43,8 @@ export interface CloudServiceDeps {
   alarmOps?: () => OpHandlers;
   /** The local API's audit trail, uploaded with the logs (src/api/audit). */
   auditLines?: () => Promise<string[]>;
+  /** The firmware update job for `info.ota` (src/ota). */
+  otaInfo?: () => Record<string, unknown> | null;
   /** Provisioning ops (`bind.result`), registered by the composition root. */
   provisioningOps?: () => OpHandlers;
   /**
@@ -257,6 +259,7 @@ export class CloudService implements Service {
     const wifi = store?.get('wifi');
     const binding = store?.get('binding');
     const ip = ipv4AddressOf(cfg.hal.facts.netInterface);
+    const ota = this.deps.otaInfo?.() ?? null;
     return {
       model: identity?.model ?? 'unknown',
       serial: identity?.serial ?? 'unknown',
@@ -272,6 +275,7 @@ export class CloudService implements Service {
       privacy: this.deps.lifecycle.snapshot.state === 'privacy' || cfg.privacy.mode,
       alarmSnapshots: cfg.alarm.snapshots,
       capabilities: this.deps.capabilities(),
+      ...(ota ? { ota } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { API_TOKEN_ARGS_SCHEMA } from '../api/auth/token-request.js';
+import { OTA_JOB_ARGS_SCHEMA } from '../ota/ota-job.js';
 import type { JsonSchema } from './json-check.js';
 
 /**
@@ -37,6 +38,32 @@ export const statusSchema: JsonSchema = {
   },
 };
 
+const OTA_STATES = ['queued', 'downloading', 'verifying', 'installing', 'rebooting', 'confirming', 'succeeded', 'failed', 'rolled-back'];
+
+function otaProgressSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['percent', 'bytes', 'totalBytes', 'etaS'],
+    description: 'downloading: bytes of the image; installing: the installer\'s percent (bytes = percent, totalBytes = 100)',
+    properties: {
+      percent: { type: 'number', minimum: 0, maximum: 100 },
+      bytes: { type: 'integer', minimum: 0 },
+      totalBytes: { type: 'integer', minimum: 0 },
+      etaS: { type: ['number', 'null'], description: 'seconds left at the current rate' },
+    },
+  };
+}
+
+function otaErrorSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['code', 'message'],
+    properties: { code: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' }, message: { type: 'string', maxLength: 1024 } },
+  };
+}
+
 export const infoSchema: JsonSchema = {
   $schema: DRAFT,
   $id: `${ID}info.json`,
@@ -60,6 +87,19 @@ export const infoSchema: JsonSchema = {
     capabilities: stringList(64),
     privacy: { type: 'boolean', description: 'privacy mode (config privacy.mode or the shutter closed): no analysis, no alarms' },
     alarmSnapshots: { type: 'boolean', description: 'config alarm.snapshots: alarms carry an image' },
+    ota: {
+      type: 'object',
+      description: 'the firmware update job in progress, or the last one and how it ended (docs/ota.md)',
+      properties: {
+        jobId: { type: 'string' },
+        state: { enum: OTA_STATES },
+        fromVersion: { type: 'string' },
+        toVersion: { type: 'string' },
+        updatedAt: ms('wall-clock ms of the last state change'),
+        progress: otaProgressSchema(),
+        error: otaErrorSchema(),
+      },
+    },
   },
 };
 
@@ -308,6 +348,25 @@ export const talkbackEventDataSchema: JsonSchema = {
   },
 };
 
+/** `data` of cam/{deviceId}/event/ota (src/ota/ota-service.ts). */
+export const otaEventDataSchema: JsonSchema = {
+  $schema: DRAFT,
+  $id: `${ID}event-data.ota.json`,
+  title: 'data of cam/{deviceId}/event/ota: a firmware update job changed state, or made progress (docs/ota.md)',
+  type: 'object',
+  required: ['jobId', 'state', 'fromVersion', 'toVersion'],
+  additionalProperties: false,
+  properties: {
+    jobId: { type: 'string' },
+    state: { enum: OTA_STATES, description: 'persisted before it is reported; succeeded, failed and rolled-back are final (priority high)' },
+    fromVersion: { type: 'string' },
+    toVersion: { type: 'string' },
+    progress: otaProgressSchema(),
+    waitingFor: { type: 'array', items: { type: 'string' }, description: 'the update lock\'s holders the install or reboot waits for (talkback, technician)' },
+    error: otaErrorSchema(),
+  },
+};
+
 /** `data` of cam/{deviceId}/event/upload-url. */
 export const uploadUrlEventDataSchema: JsonSchema = {
   $schema: DRAFT,
@@ -444,6 +503,7 @@ export const OP_ARG_SCHEMAS = {
       duplex: { enum: ['half', 'full'], description: 'overrides talkback.duplex for this session; mqtt sessions are always half' },
     },
   },
+  'ota.start': OTA_JOB_ARGS_SCHEMA,
   'talkback.stop': {
     type: 'object',
     required: ['sessionId'],
@@ -471,6 +531,7 @@ export function publishedSchemas(): Record<string, JsonSchema> {
     'event-data.snapshot.json': snapshotEventDataSchema,
     'event-data.upload-url.json': uploadUrlEventDataSchema,
     'event-data.talkback.json': talkbackEventDataSchema,
+    'event-data.ota.json': otaEventDataSchema,
     'activate.json': activateSchema,
   };
   for (const op of OP_NAMES) {

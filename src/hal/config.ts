@@ -70,6 +70,8 @@ export interface HalConfig {
     alsaAudio: boolean;
     /** WAV file each simulated talkback playback is written to; '' = not kept. */
     speakerRecording: string;
+    /** File holding the simulated board's boot id; '' = a new boot per agent start. */
+    bootIdFile: string;
   };
 }
 
@@ -114,5 +116,6 @@ export const defaultHalConfig: HalConfig = {
     firmwareVersion: '0.0.0-sim',
     alsaAudio: false,
     speakerRecording: '',
+    bootIdFile: '',
   },
 };

@@ -35,6 +35,10 @@ export interface DataLayout {
   apiTokens: string;
   /** The local API's audit log and its previous file (src/api/audit); erased with personal data. */
   auditLog: string;
+  /** The firmware update job in progress or last finished (src/ota): survives the reboot it causes. */
+  otaJob: string;
+  /** Default download spool for update images (ota.spoolDir overrides). */
+  otaSpoolDir: string;
 }
 
 export function dataLayout(root: string): DataLayout {
@@ -54,5 +58,7 @@ export function dataLayout(root: string): DataLayout {
     provLockout: join(root, 'prov-lockout.json'),
     apiTokens: join(root, 'api-tokens.json'),
     auditLog: join(root, 'audit', 'audit.jsonl'),
+    otaJob: join(root, 'ota', 'job.json'),
+    otaSpoolDir: join(root, 'ota', 'spool'),
   };
 }

@@ -34,12 +34,18 @@ export interface MqttTransportOptions {
 }
 
 
-/** Subscribes to the downlink and returns the transport; `mqtt_unavailable` while the link is not online. */
+/**
+ * Subscribes to the downlink and returns the transport; `mqtt_unavailable`
+ * while the broker connection is down. Not "while the link is not online":
+ * a request can arrive in the moment after the connect (status `online`
+ * already sent, the link still sending info), and the connection is what
+ * the frames need.
+ */
 export async function openMqttTransport(opts: MqttTransportOptions): Promise<MqttTransportOpening> {
   const { link } = opts;
   const logger = opts.logger.child({ svc: 'talkback', transport: 'mqtt' });
   const topics = link.topics;
-  if (link.state !== 'online' || !topics) return { ok: false, code: 'mqtt_unavailable', message: 'the cloud link is not online' };
+  if (link.state === 'stopped' || !topics) return { ok: false, code: 'mqtt_unavailable', message: 'the cloud link is not running' };
   const transport = new MqttTalkTransport(link, topics.talkbackUp, logger);
   try {
     transport.attach(await link.subscribeRaw(topics.talkbackDown, 0, (payload) => transport.deliver(payload)));

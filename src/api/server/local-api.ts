@@ -99,6 +99,8 @@ export interface LocalApiOptions {
 export interface LocalApi {
   url: string;
   port: number;
+  /** Open event streams: a technician has the console (or a log follow) open right now. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -322,6 +324,7 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
   return {
     url: `https://${host}:${port}`,
     port,
+    openStreams: () => streams.count,
     close: () => (closing ??= app.close()),
   };
 }

@@ -20,8 +20,11 @@ import { SimTone } from './sim-tone.js';
 import { SimShutter } from './sim-shutter.js';
 import { SimSpeaker } from './sim-speaker.js';
 
-/** What the simulator reads: its own keys, plus the ALSA devices for `sim.alsaAudio`. */
-export type SimHalConfig = Pick<HalConfig, 'sim' | 'speaker' | 'microphone'>;
+/**
+ * What the simulator reads: its own keys, plus the ALSA devices for `sim.alsaAudio`
+ * and, when given, facts.firmwareVersionFile (the simulated board's installed version).
+ */
+export type SimHalConfig = Pick<HalConfig, 'sim' | 'speaker' | 'microphone'> & { facts?: Pick<HalConfig['facts'], 'firmwareVersionFile'> };
 
 /**
  * The whole simulated board, with the extra controls the local API exposes in sim mode.
@@ -50,7 +53,7 @@ export class SimHal implements Hal {
     this.led = new SimLed(logger);
     this.button = new SimButton({ clock, logger, buttonFile: sim.buttonFile });
     this.shutter = new SimShutter({ logger, shutterFile: sim.shutterFile });
-    this.facts = new SimFacts(sim);
+    this.facts = new SimFacts({ ...sim, firmwareVersionFile: config.facts?.firmwareVersionFile ?? '' });
     if (sim.alsaAudio) {
       const alsaDevice = config.speaker.alsaDevice;
       this.speaker = new AlsaSimSpeaker(logger, new AplaySpeaker({ alsaDevice, promptsDir: config.speaker.promptsDir, clock, logger }));

@@ -117,3 +117,16 @@ t.test('facts come from configuration plus process uptime', async (t) => {
   t.match(facts, { serial: 'SIM0000001', mac: '02:00:00:00:00:01', firmwareVersion: '0.0.0-sim', temperatureC: null });
   t.ok(facts.uptimeSeconds > 0);
 });
+
+t.test('with hal.facts.firmwareVersionFile the version comes from that file at every read, else from configuration', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'running-version');
+  const hal = new SimHal({ ...defaultHalConfig, facts: { ...defaultHalConfig.facts, firmwareVersionFile: file } }, { logger: captureLogger().logger, clock: new ManualClock() });
+  t.equal((await hal.facts.read()).firmwareVersion, '0.0.0-sim', 'missing file: the configured version');
+  writeFileSync(file, '1.2.0\n');
+  t.equal((await hal.facts.read()).firmwareVersion, '1.2.0');
+  writeFileSync(file, '  1.3.0-rc.1  \nbuilt 2026-01-01\n');
+  t.equal((await hal.facts.read()).firmwareVersion, '1.3.0-rc.1', 'after the "reboot": first line, trimmed');
+  writeFileSync(file, '\n');
+  t.equal((await hal.facts.read()).firmwareVersion, '0.0.0-sim', 'an empty file: the configured version');
+});
