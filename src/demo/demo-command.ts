@@ -9,6 +9,7 @@ import { startStandInCloud, type StandInCloud } from './stand-in-cloud.js';
 import { ensureDemoUnit, type DemoUnit } from './demo-factory.js';
 import { startDemoPairing } from './demo-pairing.js';
 import { demoTalkback } from './demo-talkback.js';
+import { prepareDemoOta } from './demo-ota.js';
 import { encodePrv1 } from '../provisioning/payload/index.js';
 import { readQrTexts } from '../factory/qr-reader.js';
 import { decodeLabelPayload } from '../factory/label-payload.js';
@@ -71,8 +72,8 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
     return 1;
   }
   cloud.onPublish((topic, payload) =>
-    // Talkback audio frames (50 a second) are not worth a line each.
-    topic.endsWith('/talkback/up') ? undefined :
+    // Talkback audio frames (50 a second) are not worth a line each; update events are drawn as a progress bar instead.
+    topic.endsWith('/talkback/up') || topic.endsWith('/event/ota') ? undefined :
     console.say(
       topic.includes('/snapshot/')
         ? `☁  cloud received ${topic}: ${payload.length} bytes of JPEG`
@@ -88,6 +89,8 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   const qrPng = join(qrDir, 'phone-qr.png');
   const QRCode = (await import('qrcode')).default;
   await QRCode.toFile(qrPng, [{ data: Buffer.from(prv1.value), mode: 'byte' }], { errorCorrectionLevel: 'M', margin: 4, width: 200 });
+  // A signed firmware update from a local server, with the demo's own vendor key.
+  const demoOta = await prepareDemoOta(out, { cert: unit.brokerCert, key: unit.brokerKey, caCert: unit.caCert });
   const configFile = join(out, 'demo-config.json');
   await writeFile(
     configFile,
@@ -113,6 +116,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         cloud: { url: cloud.url, ca: unit.caCert, backoff: { startDelayMaxMs: 0 } },
         // The stand-in cloud has no upload service: images travel as binary MQTT.
         alarm: { delivery: 'mqtt' },
+        ota: demoOta.config,
       },
       null,
       2,
@@ -127,6 +131,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
   } catch (err) {
     io.err(`demo: the agent did not start: ${(err as Error).message}`);
     await cloud.close();
+    await demoOta.close();
     await rm(qrDir, { recursive: true, force: true });
     return 1;
   }
@@ -196,6 +201,16 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
         await demoTalkback({ cloud, deviceId, workDir: qrDir, clip: join(out, 'talkback.wav'), logger: running.logging.logger.child({ svc: 'demo' }), say: (line) => console.say(line) });
       },
     ],
+    [
+      // While the app still talks: the install waits for the session (the update lock).
+      13000,
+      'the cloud sends a firmware update',
+      async () => {
+        const check = running.agent.identity.check;
+        if (!deviceId || !check?.ok) return;
+        await demoOta.run({ cloud, deviceId, model: check.loaded.identity.model, say: (line) => console.say(line) });
+      },
+    ],
   ];
 
   const timers: NodeJS.Timeout[] = [showQr];
@@ -223,6 +238,7 @@ export async function demoCommand(opts: DemoOptions, io: Io): Promise<number> {
       offBound();
       await running.stop();
       await cloud.close();
+      await demoOta.close();
       await rm(qrDir, { recursive: true, force: true });
       console.say(`stopped. Logs: ${join(out, 'agent.log')}`);
       await console.close();

@@ -35,7 +35,7 @@ function runDemo(t: Test, args: string[]) {
   return { child, exited, waitFor, output: () => out };
 }
 
-t.test('demo: reads the phone\'s QR code, joins the simulated Wi-Fi, binds; saves alarm snapshots; Ctrl-C stops it', async (t) => {
+t.test('demo: reads the phone\'s QR code, joins the simulated Wi-Fi, binds; saves alarm snapshots; talks; updates its firmware; Ctrl-C stops it', async (t) => {
   const out = await tempDir(t);
   const demo = runDemo(t, ['--out', out]);
   await demo.waitFor(/provisioned from the QR code and bound to the account/, 60_000);
@@ -46,6 +46,9 @@ t.test('demo: reads the phone\'s QR code, joins the simulated Wi-Fi, binds; save
   const wav = await readFile(clip ?? '');
   t.equal(wav.subarray(0, 4).toString('ascii'), 'RIFF', 'talkback.wav is a WAV file');
   t.ok(wav.length > 44 + 8000 * 2, `talkback.wav holds more than a second of audio (${wav.length} bytes)`);
+  await demo.waitFor(/update 0\.1\.0-demo: rebooting/, 60_000);
+  t.match(demo.output(), /downloading +\[█+░*\] +\d+ % [\d.]+\/1\.0 MB/, 'a download progress bar was drawn');
+  t.match(demo.output(), /update 0\.1\.0-demo: verifying[\s\S]*update 0\.1\.0-demo: installing/, 'verified before it was installed');
   demo.child.kill('SIGINT');
   t.equal(await demo.exited, 0, 'Ctrl-C ends it cleanly');
 });
