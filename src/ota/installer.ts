@@ -113,15 +113,8 @@ export async function runInstaller(opts: InstallerOptions): Promise<InstallerRes
   });
 }
 
-export interface MarkGoodOptions {
-  /** `ota.installer.markGoodCommand`, e.g. `rauc status mark-good`. */
-  argvTemplate: string;
-  timeoutMs: number;
-  logger: Logger;
-  clock: Clock;
-  killGraceMs?: number;
-  signal?: AbortSignal;
-}
+/** `argvTemplate` is `ota.installer.markGoodCommand`, e.g. `rauc status mark-good`; no image, no progress. */
+export type MarkGoodOptions = Omit<InstallerOptions, 'image' | 'onOutput' | 'onPercent'>;
 
 /** Marks the running slot good; any failure (missing, non-zero exit, timeout) is mark_good_failed with the reason in message. */
 export async function runMarkGood(opts: MarkGoodOptions): Promise<MarkGoodResult> {

@@ -6,11 +6,11 @@
  * "cloud" client that answers the device's upload-url requests with URLs of
  * the upload server.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { factoryCommand } from '../../src/factory/factory-command.js';
 import { tempDir } from './tmp.js';
+import { cloudRequester, provisionUnit } from './device-rig.js';
 import { startBroker, connectCloud, type CloudClient, type TestBroker } from './mosquitto.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { startUploadServer, type UploadServer } from './upload-server.js';
@@ -37,13 +37,7 @@ export const FAST_MOTION = { offDelaySeconds: 0.4, cooldownSeconds: 0, minFrames
 export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<AlarmRig> {
   const dir = await tempDir(t, 'camera-agent-alarm-');
   const broker = await startBroker(t, dir);
-  const unit = join(dir, 'unit');
-  const code = await factoryCommand(
-    ['provision', '--serial', 'ALARM0000001', '--model', 'CAM100', '--out', unit, '--ca-key', join(broker.pki.dir, 'ca.key'), '--ca-cert', broker.pki.caPath],
-    { out: () => undefined, err: (l) => t.comment(l) },
-  );
-  if (code !== 0) throw new Error('factory provision failed');
-  const { deviceId } = JSON.parse(await readFile(join(unit, 'factory', 'identity.json'), 'utf8')) as { deviceId: string };
+  const { factoryDir, deviceId } = await provisionUnit(t, dir, broker, 'ALARM0000001', 'CAM100');
   const uploads = await startUploadServer(t, broker.pki.server);
   const video = await startMoverVideo();
   t.teardown(() => video.close());
@@ -53,7 +47,7 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
     config,
     JSON.stringify({
       data: { dir: join(dir, 'data') },
-      identity: { dir: join(unit, 'factory') },
+      identity: { dir: factoryDir },
       hal: { mode: 'sim' },
       video: { input: video.url, ...videoExtra },
       cloud: { url: broker.url, ca: broker.pki.caPath, backoff: { startDelayMaxMs: 0, minMs: 200, maxMs: 2000 } },
@@ -100,12 +94,7 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
           const e = m.json() as { id: string; data: Record<string, any> };
           return { envelopeId: e.id, data: e.data, at: m.receivedAt };
         }),
-    async request(op, args = {}) {
-      const transaction = `${op}-${Math.random().toString(36).slice(2)}`;
-      await cloud.client.publishAsync(`cam/${deviceId}/request/${op}`, JSON.stringify({ transaction, ts: Date.now(), args }), { qos: 1 });
-      const res = await cloud.waitFor((m) => m.topic === `cam/${deviceId}/response/${op}` && m.json().transaction === transaction, 15_000, `${op} response`);
-      return res.json();
-    },
+    request: cloudRequester(cloud, deviceId),
   };
   return rig;
 }

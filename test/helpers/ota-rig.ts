@@ -11,10 +11,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { factoryCommand } from '../../src/factory/factory-command.js';
 import { canonicalManifest } from '../../src/ota/ota-job.js';
 import { keyIdOf, signManifest } from '../../src/ota/signature.js';
 import { tempDir } from './tmp.js';
+import { cloudRequester, provisionUnit } from './device-rig.js';
 import { startBroker, connectCloud, type CloudClient, type TestBroker } from './mosquitto.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { startImageServer, type ImageServer } from './image-server.js';
@@ -51,13 +51,7 @@ export interface OtaRig {
 export async function otaRig(t: Test, opts: { extra?: Record<string, unknown>; runningVersion?: string } = {}): Promise<OtaRig> {
   const dir = await tempDir(t, 'camera-agent-ota-');
   const broker = await startBroker(t, dir);
-  const unit = join(dir, 'unit');
-  const code = await factoryCommand(
-    ['provision', '--serial', 'OTA000000001', '--model', MODEL, '--out', unit, '--ca-key', join(broker.pki.dir, 'ca.key'), '--ca-cert', broker.pki.caPath],
-    { out: () => undefined, err: (l) => t.comment(l) },
-  );
-  if (code !== 0) throw new Error('factory provision failed');
-  const { deviceId } = JSON.parse(await readFile(join(unit, 'factory', 'identity.json'), 'utf8')) as { deviceId: string };
+  const { factoryDir, deviceId } = await provisionUnit(t, dir, broker, 'OTA000000001', MODEL);
   const images = await startImageServer(t, broker.pki.server);
   const stateDir = join(dir, 'board');
   const keysDir = join(dir, 'ota-keys');
@@ -74,7 +68,7 @@ export async function otaRig(t: Test, opts: { extra?: Record<string, unknown>; r
       config,
       JSON.stringify({
         data: { dir: join(dir, 'data') },
-        identity: { dir: join(unit, 'factory') },
+        identity: { dir: factoryDir },
         hal: { mode: 'sim', facts: { firmwareVersionFile: join(stateDir, 'running-version') }, sim: { bootIdFile: join(stateDir, 'boot-id') } },
         api: { enabled: false },
         video: { input: LAVFI, ...video },
@@ -104,12 +98,7 @@ export async function otaRig(t: Test, opts: { extra?: Record<string, unknown>; r
     stateDir,
     vendorKey: privateKey,
     start: (env = {}) => startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json'), ...env }),
-    async request(op, args = {}) {
-      const transaction = `${op}-${Math.random().toString(36).slice(2)}`;
-      await cloud.client.publishAsync(`cam/${deviceId}/request/${op}`, JSON.stringify({ transaction, ts: Date.now(), args }), { qos: 1 });
-      const res = await cloud.waitFor((m) => m.topic === `cam/${deviceId}/response/${op}` && m.json().transaction === transaction, 20_000, `${op} response`);
-      return res.json();
-    },
+    request: cloudRequester(cloud, deviceId),
     events,
     async waitForState(jobId, state, timeoutMs = 30_000) {
       const m = await cloud.waitFor(

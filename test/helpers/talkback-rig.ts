@@ -6,11 +6,11 @@
  * PulseAudio null sink, test-rigs.md §5), and a local WSS relay standing in
  * for the cloud's.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { factoryCommand } from '../../src/factory/factory-command.js';
 import { tempDir } from './tmp.js';
+import { cloudRequester, provisionUnit } from './device-rig.js';
 import { startBroker, connectCloud, type CloudClient, type TestBroker } from './mosquitto.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { startTalkRelay, type RelayPeer, type TalkRelay } from './talk-relay.js';
@@ -44,13 +44,7 @@ export interface TalkbackRigOptions {
 export async function talkbackRig(t: Test, opts: TalkbackRigOptions = {}): Promise<TalkbackRig> {
   const dir = await tempDir(t, 'camera-agent-talk-');
   const broker = await startBroker(t, dir);
-  const unit = join(dir, 'unit');
-  const code = await factoryCommand(
-    ['provision', '--serial', 'TALK00000001', '--model', 'CAM100', '--out', unit, '--ca-key', join(broker.pki.dir, 'ca.key'), '--ca-cert', broker.pki.caPath],
-    { out: () => undefined, err: (l) => t.comment(l) },
-  );
-  if (code !== 0) throw new Error('factory provision failed');
-  const { deviceId } = JSON.parse(await readFile(join(unit, 'factory', 'identity.json'), 'utf8')) as { deviceId: string };
+  const { factoryDir, deviceId } = await provisionUnit(t, dir, broker, 'TALK00000001', 'CAM100');
   const relay = await startTalkRelay(t, broker.pki.server);
   const alsa = await startAlsaRig(join(dir, 'audio'), {
     ...(opts.micInput ? { micInput: opts.micInput } : {}),
@@ -62,7 +56,7 @@ export async function talkbackRig(t: Test, opts: TalkbackRigOptions = {}): Promi
     config,
     JSON.stringify({
       data: { dir: join(dir, 'data') },
-      identity: { dir: join(unit, 'factory') },
+      identity: { dir: factoryDir },
       hal: {
         mode: 'sim',
         sim: { alsaAudio: true },
@@ -87,12 +81,7 @@ export async function talkbackRig(t: Test, opts: TalkbackRigOptions = {}): Promi
     relay,
     alsa,
     start: (env = {}) => startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json'), ...alsa.env, ...env }),
-    async request(op, args = {}) {
-      const transaction = `${op}-${Math.random().toString(36).slice(2)}`;
-      await cloud.client.publishAsync(`cam/${deviceId}/request/${op}`, JSON.stringify({ transaction, ts: Date.now(), args }), { qos: 1 });
-      const res = await cloud.waitFor((m) => m.topic === `cam/${deviceId}/response/${op}` && m.json().transaction === transaction, 20_000, `${op} response`);
-      return res.json();
-    },
+    request: cloudRequester(cloud, deviceId),
     events,
     async waitForEvent(pred, what, timeoutMs = 20_000) {
       const m = await cloud.waitFor(
