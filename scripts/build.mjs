@@ -29,9 +29,15 @@ await build({
   // node_modules); aedes only serves the demo.
   external: ['sharp', 'zxing-wasm', 'fluent-ffmpeg', 'node-onvif', 'aedes'],
   // The build time lets the self-test tell a reset RTC (clock before the build) from a sane one.
-  define: { AGENT_VERSION: JSON.stringify(pkg.version), AGENT_BUILD_TIME: JSON.stringify(new Date().toISOString()) },
+  // SOURCE_DATE_EPOCH (reproducible builds): the same source gives the same dist/ and so the same bundle.
+  define: { AGENT_VERSION: JSON.stringify(pkg.version), AGENT_BUILD_TIME: JSON.stringify(buildTime()) },
   // CommonJS dependencies call require() for Node's built-ins.
   banner: { js: "import { createRequire as __agentRequire } from 'node:module'; const require = __agentRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+function buildTime() {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  return (Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date()).toISOString();
+}

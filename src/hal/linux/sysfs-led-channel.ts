@@ -74,10 +74,30 @@ export class SysfsLedChannel {
     // Brightness while the timer runs is the "on" level; set it before the trigger starts.
     await this.#write('brightness', String(this.#max));
     await this.#write('trigger', 'timer');
-    await this.#write('delay_on', String(Math.round(delayOnMs)));
-    await this.#write('delay_off', String(Math.round(delayOffMs)));
+    // The kernel creates delay_on/delay_off afresh (owned by root) each time the timer
+    // trigger is selected; udev hands them to our group a moment later
+    // (firmware-overlay/usr/lib/udev/rules.d/60-camera-agent.rules). Until then: EACCES.
+    await this.#writeSoon('delay_on', String(Math.round(delayOnMs)));
+    await this.#writeSoon('delay_off', String(Math.round(delayOffMs)));
     this.#trigger = 'timer';
     this.#brightness = null;
+  }
+
+  /** Like #write, but waits (up to ~300 ms) for a freshly created attribute to become writable. */
+  async #writeSoon(attr: string, value: string): Promise<void> {
+    if (!this.#dir) return;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      try {
+        await writeFile(join(this.#dir, attr), value);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EACCES' || attempt === 5) {
+          this.#warnOnce(err, 'writing status LED failed');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   async #write(attr: string, value: string): Promise<void> {
