@@ -276,8 +276,6 @@ export class Agent {
     });
     this.updateLock.register('talkback', () => this.talkback.active() !== null);
     this.updateLock.register('technician', () => this.localApi.technicianConnected());
-    let lastFrameMs = -Infinity;
-    this.video.on('frame', () => (lastFrameMs = this.clock.monotonic()));
     const otaLogger = logger.child({ svc: 'ota' });
     let keyRing: ReturnType<typeof loadTrustedKeys> | null = null;
     this.ota = new OtaService({
@@ -300,7 +298,9 @@ export class Agent {
       health: () => {
         const failing: string[] = [];
         if (deps.config.current.cloud.enabled && this.cloud.link?.state !== 'online') failing.push('cloud_link');
-        if (this.video.state !== 'off' && this.clock.monotonic() - lastFrameMs > OTA_FRAME_FRESH_MS) failing.push('video_frames');
+        // The frame source already stamps every frame (on the same clock); no listener of our own.
+        const lastFrameAtMs = this.video.stats()?.lastFrameAtMs ?? null;
+        if (this.video.state !== 'off' && (lastFrameAtMs === null || this.clock.monotonic() - lastFrameAtMs > OTA_FRAME_FRESH_MS)) failing.push('video_frames');
         return { ok: failing.length === 0, failing };
       },
       publishEvent: (type, data, priority) => this.cloud.alarmLink().publishEvent(type, data, priority),

@@ -175,7 +175,7 @@ export class TalkbackService implements Service {
   }
 
   async #open(info: SessionInfo, transport: TalkTransport): Promise<SessionOpening> {
-    const { deps } = { deps: this.#deps };
+    const deps = this.#deps;
     let release: () => void;
     try {
       release = await deps.acquireOutput();
@@ -184,14 +184,13 @@ export class TalkbackService implements Service {
       return this.#refuse(info.sessionId, info.origin, 'audio_busy', err instanceof Error ? err.message : String(err));
     }
     const logger = deps.logger.child({ sessionId: info.sessionId });
-    const settings = (): ReturnType<typeof this.settings> => this.settings();
     const downlink = new Downlink({
       codec: info.codec,
       decodedRate: decodedRate(info.codec),
       audioOut: deps.audioOut,
       amplifier: deps.amplifier,
       spawnDecoder: () => deps.spawnTranscoder(talkbackDecoderSpec()),
-      settings: () => settings().downlink,
+      settings: () => this.settings().downlink,
       clock: deps.clock,
       logger,
     });
@@ -206,7 +205,7 @@ export class TalkbackService implements Service {
       send: (frame) => transport.send(frame),
       logger,
     });
-    session = new TalkbackSession(info, { transport, downlink, uplink }, { limits: () => settings().limits, clock: deps.clock, logger });
+    session = new TalkbackSession(info, { transport, downlink, uplink }, { limits: () => this.settings().limits, clock: deps.clock, logger });
     this.#session = session;
     deps.showActivity('talkback');
     logger.info({ origin: info.origin, transport: info.transport, codec: info.codec.name, sampleRate: info.codec.sampleRate, duplex: info.duplex, principal: info.principal }, 'talkback session started');
