@@ -48,6 +48,11 @@ export interface AgentDeps {
   watchdogIntervalMs: number | null;
   /** Build the hardware interface; tests and the demo may hand in their own. */
   hal?: Hal;
+  /**
+   * Ask the process to stop and exit so systemd starts a fresh agent
+   * (run-command.ts); absent in tests and the demo.
+   */
+  requestRestart?: (reason: string) => void;
 }
 
 /** Time each service gets to stop before the agent moves on; all must fit systemd's 5 s. */
@@ -101,8 +106,22 @@ export class Agent {
     this.audio = new SharedAudioOutput({ speaker: board.speaker, tone: board.tone, logger: logger.child({ svc: 'audio' }) });
     this.hal = withSharedAudio(board, this.audio);
     const layout = dataLayout(cfg.data.dir);
-    this.identity = new IdentityService({ dir: cfg.identity.dir, clock: this.clock, logger: logger.child({ svc: 'identity' }) });
-    this.personalData = new PersonalDataService({ layout, keys: this.hal.keys, identity: this.identity, logger: logger.child({ svc: 'store' }) });
+    this.identity = new IdentityService({
+      dir: cfg.identity.dir,
+      clock: this.clock,
+      logger: logger.child({ svc: 'identity' }),
+      // The clock was behind the certificate (no RTC, before NTP): the personal-data store, local API and
+      // cloud each stayed off at their start. A fresh start brings them up through the one tested path,
+      // instead of teaching every service to come up late.
+      onValid: () => deps.requestRestart?.('identity_valid'),
+    });
+    this.personalData = new PersonalDataService({
+      layout,
+      keys: this.hal.keys,
+      identity: this.identity,
+      logger: logger.child({ svc: 'store' }),
+      onOpen: (store) => deps.config.attachPersonalStore(store),
+    });
     this.lifecycle = new DeviceLifecycle({
       bus: this.bus,
       hal: this.hal,
@@ -217,6 +236,8 @@ export class Agent {
       analysis: { pause: () => this.motion.stop(), resume: () => this.motion.start() },
       shutterClosed: () => this.lifecycle.snapshot.state === 'privacy',
       spoolDir: layout.spoolDir,
+      captureDir: layout.alarmCaptureDir,
+      spoolKey: (opts) => this.personalData.spoolKey(opts),
       link: this.cloud.alarmLink(),
     });
     // The analyzer subscribes before the video starts and stops after it; the

@@ -4,7 +4,9 @@
  * protects the user's phone (and the upload budget) from a scene that starts
  * a new event every few seconds — a flag in the wind, rain at night.
  * Suppressed starts are counted so `info`/logs can say why alarms are missing.
- * Pure: the caller passes the time.
+ * Pure: the caller passes the time, which must be monotonic (Clock.monotonic()):
+ * with wall time a backward step would keep the window full until the clock
+ * caught up again.
  */
 export class AlarmRateLimit {
   readonly #times: number[] = [];
@@ -12,7 +14,7 @@ export class AlarmRateLimit {
 
   constructor(private readonly maxPerMinute: () => number) {}
 
-  /** True when an alarm may be raised at `nowMs` (and counts it); false when over the cap. */
+  /** True when an alarm may be raised at monotonic `nowMs` (and counts it); false when over the cap. */
   take(nowMs: number): boolean {
     while (this.#times.length > 0 && this.#times[0]! <= nowMs - 60_000) this.#times.shift();
     if (this.#times.length >= this.maxPerMinute()) {

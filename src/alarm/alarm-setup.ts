@@ -16,10 +16,11 @@ import { AlarmService, type AlarmSettings } from './alarm-service.js';
 import { DigestHttpClient } from './digest-http-client.js';
 import { createFfmpegGrab } from './ffmpeg-grab.js';
 import { OnvifSnapshotSource } from './onvif-snapshot-source.js';
+import { PendingCaptures } from './pending-captures.js';
 import { PreEventRing } from './pre-event-ring.js';
 import { SnapshotCapture } from './snapshot-capture.js';
 import { SNAPSHOT_PROCESSOR_DEFAULTS, SnapshotProcessor, type SnapshotProcessorConfig } from './snapshot-processor.js';
-import { DEFAULT_SPOOL_LIMITS, SnapshotSpool } from './snapshot-spool.js';
+import { DEFAULT_SPOOL_LIMITS, SnapshotSpool, type SpoolKeySource } from './snapshot-spool.js';
 import { SnapshotDelivery, type SnapshotDeliveryConfig } from './snapshot-delivery.js';
 import { UploadUrlRequests } from './upload-url-requests.js';
 
@@ -32,6 +33,10 @@ export interface AlarmSetupDeps {
   analysis: { pause(): Promise<void>; resume(): Promise<void> };
   shutterClosed: () => boolean;
   spoolDir: string;
+  /** `DataLayout.alarmCaptureDir`: "capture pending" markers (pending-captures.ts). */
+  captureDir: string;
+  /** Seals spooled snapshots (personal data at rest); see SnapshotSpool. */
+  spoolKey: SpoolKeySource;
   link: AlarmLink;
 }
 
@@ -98,6 +103,7 @@ export function createAlarmService(d: AlarmSetupDeps): AlarmService {
   const processor = new SnapshotProcessor({ config: () => processorConfig(cfg()), logger: log('snapshot') });
   const spool = new SnapshotSpool({
     dir: d.spoolDir,
+    key: d.spoolKey,
     clock: d.clock,
     logger: log('spool'),
     limits: () => {
@@ -122,5 +128,6 @@ export function createAlarmService(d: AlarmSetupDeps): AlarmService {
     delivery,
     uploadUrls,
     link: d.link,
+    captures: new PendingCaptures({ dir: d.captureDir, logger: log('alarm') }),
   });
 }

@@ -98,24 +98,26 @@ export class SnapshotDelivery {
     for (;;) {
       const cfg = this.deps.config();
       if (this.#stopped || !cfg.enabled || !link.online()) return;
-      const next = await spool.takeNextDue();
+      const next = await spool.takeNextDue(cfg.retry.maxMs);
       if (!next.ok) {
         logger.warn({ code: next.error.code }, 'snapshot spool unreadable');
         return;
       }
       const item = next.value;
       if (item === null) {
-        this.#scheduleNextDue();
+        this.#scheduleNextDue(cfg.retry.maxMs);
         return;
       }
       const t0 = clock.monotonic();
       const out = await this.#deliver(item, cfg).catch((err: unknown): Outcome => ({ ok: false, code: 'delivery_failed', message: String(err) }));
       const id = item.meta.id;
       if (out.ok) {
-        await spool.markDelivered(id);
         this.#stats.delivered++;
         logger.info({ alarmId: id, delivery: cfg.delivery, bytes: item.jpeg.byteLength, attempts: item.meta.attempts + 1, ms: Math.round(clock.monotonic() - t0) }, 'snapshot delivered');
+        // Status on flash first, then the entry goes: killed in between, the image is sent and reported
+        // once more (at least once). The other order lost the final status with the entry (SIGKILL suite).
         await this.#status({ alarmId: id, state: 'delivered', delivery: cfg.delivery, attempts: item.meta.attempts + 1, bytes: item.jpeg.byteLength, width: item.meta.image.width, height: item.meta.image.height, lowRes: item.meta.lowRes, source: item.meta.source });
+        await spool.markDelivered(id);
         continue;
       }
       this.#stats.failures++;
@@ -134,10 +136,10 @@ export class SnapshotDelivery {
     }
   }
 
-  #scheduleNextDue(): void {
+  #scheduleNextDue(maxRetryDelayMs: number): void {
     this.#timer?.cancel();
     this.#timer = null;
-    const due = this.deps.spool.nextDueAt();
+    const due = this.deps.spool.nextDueAt(maxRetryDelayMs);
     if (due === null) return;
     this.#timer = this.deps.clock.setTimeout(() => this.kick(), Math.max(0, due - this.deps.clock.now()) + 5);
   }

@@ -33,7 +33,15 @@ export type SnapshotErrorCode =
   /** A spool file failed its hash check or could not be read (flash corruption). */
   | 'spool_corrupt'
   /** A filesystem call failed (ENOSPC, EIO, EROFS). */
-  | 'spool_io';
+  | 'spool_io'
+  /** No sealing key (personal-data store unavailable): snapshots are never spooled in clear. */
+  | 'spool_key_unavailable'
+  /**
+   * The agent stopped (power cut, crash, restart) before the image was made or
+   * spooled; reported at the next start (pending-captures.ts). Only on
+   * `event/snapshot`, never returned by a capture call.
+   */
+  | 'capture_interrupted';
 
 export interface SnapshotError {
   code: SnapshotErrorCode;

@@ -1,8 +1,14 @@
 /**
  * Alarm snapshots waiting for delivery, on flash under `DataLayout.spoolDir`.
  *
- * One entry = three files: `<id>.jpg`, `<id>.thumb.jpg` and `<id>.json`
- * (metadata). Each is written with writeFileAtomic (temp, fsync, rename,
+ * One entry = three files: `<id>.img`, `<id>.thumb` and `<id>.meta`
+ * (metadata), each sealed with AES-256-GCM (spool-seal.ts) under a key the
+ * personal-data store derives from its DEK. Snapshots show people, and the
+ * privacy policy promises personal data encrypted at rest; flash keeps old
+ * blocks after unlink, so only ciphertext may ever reach it. Unbind and
+ * factory reset destroy the DEK, which turns every spool byte still on the
+ * chip into noise (crypto-erase, erase-personal-data.ts). Each file is
+ * written with writeFileAtomic (temp, fsync, rename,
  * fsync dir) and the metadata LAST, so an entry exists exactly when its
  * metadata does: images without metadata are a half-written entry and are
  * deleted at start; a delivered entry loses its metadata FIRST for the same
@@ -28,6 +34,8 @@ import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
 import { fsyncDir, removeStaleTempFiles, writeFileAtomic } from '../storage/atomic-file.js';
 import { fail, ok, type Result } from './snapshot-error.js';
+import { DEFAULT_SPOOL_BACKOFF, retryIsDue } from './spool-backoff.js';
+import { openSpoolFile, sealSpoolFile, SPOOL_SEAL_OVERHEAD } from './spool-seal.js';
 import type { Size } from './snapshot-geometry.js';
 import type { SnapshotSource } from './snapshot-types.js';
 
@@ -52,9 +60,9 @@ export interface SpoolFileMeta {
   height: number;
 }
 
-/** The metadata file, version 1. */
+/** The metadata, version 2 (sealed; version 1 was a clear `.json`, carried over at start by #sealLegacy). */
 export interface SpoolEntryMeta {
-  v: 1;
+  v: 2;
   id: string;
   /** Wall-clock ms of the event (retention counts from here). */
   createdAt: number;
@@ -101,16 +109,27 @@ export interface SpoolStats {
   partialCleaned: number;
 }
 
+/**
+ * The 32-byte sealing key, or null when there is none. `create` is true only
+ * when adding: reading never makes a key (no key = nothing readable was ever written).
+ */
+export type SpoolKeySource = (opts: { create: boolean }) => Promise<Uint8Array | null>;
+
 export interface SnapshotSpoolDeps {
   /** `dataLayout(root).spoolDir`. */
   dir: string;
+  /** Asked at every use, not cached: after an erase the old key is gone and a new one applies. */
+  key: SpoolKeySource;
   clock: Clock;
   logger: Logger;
   limits: () => SpoolLimits;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const FILE = /^([A-Za-z0-9_-]{1,64})(\.thumb\.jpg|\.jpg|\.json)$/;
+const FILE = /^([A-Za-z0-9_-]{1,64})(\.img|\.thumb|\.meta)$/;
+/** The unencrypted layout of agents before the spool was sealed. */
+const LEGACY_FILE = /^([A-Za-z0-9_-]{1,64})(\.thumb\.jpg|\.jpg|\.json)$/;
+const LEGACY_META = /^([A-Za-z0-9_-]{1,64})\.json$/;
 
 interface Indexed {
   meta: SpoolEntryMeta;
@@ -178,7 +197,7 @@ export class SnapshotSpool {
       if (!ID.test(entry.id)) return fail('spool_invalid_id', 'event id must be 1–64 of A-Z a-z 0-9 _ -');
       const now = this.deps.clock.now();
       const meta: SpoolEntryMeta = {
-        v: 1,
+        v: 2,
         id: entry.id,
         createdAt: entry.createdAt,
         spooledAt: now,
@@ -190,18 +209,20 @@ export class SnapshotSpool {
         nextAttemptAt: now,
       };
       const metaText = JSON.stringify(meta);
-      const total = entry.jpeg.byteLength + entry.thumbnail.byteLength + Buffer.byteLength(metaText);
+      const total = entry.jpeg.byteLength + entry.thumbnail.byteLength + Buffer.byteLength(metaText) + 3 * SPOOL_SEAL_OVERHEAD;
       if (total > this.deps.limits().maxBytes) {
         return fail('spool_entry_too_large', `entry of ${total} bytes exceeds the spool bound of ${this.deps.limits().maxBytes}`);
       }
+      const key = await this.#key(true);
+      if (!key) return fail('spool_key_unavailable', 'no spool key (personal-data store unavailable): a snapshot is never stored unencrypted');
       try {
         if (this.#index.has(entry.id)) await this.#remove(entry.id); // a re-add replaces
         await this.#makeRoom(total);
         const p = this.#paths(entry.id);
-        await writeFileAtomic(p.image, entry.jpeg);
-        await writeFileAtomic(p.thumbnail, entry.thumbnail);
+        await writeFileAtomic(p.image, sealSpoolFile(key, entry.id, 'image', entry.jpeg));
+        await writeFileAtomic(p.thumbnail, sealSpoolFile(key, entry.id, 'thumbnail', entry.thumbnail));
         // Metadata last: its presence is what makes the entry exist.
-        await writeFileAtomic(p.meta, metaText);
+        await writeFileAtomic(p.meta, sealSpoolFile(key, entry.id, 'meta', Buffer.from(metaText, 'utf8')));
       } catch (err) {
         await this.#unlinkEntry(entry.id).catch(() => undefined);
         return fail('spool_io', `spool write failed: ${errText(err)}`);
@@ -212,12 +233,19 @@ export class SnapshotSpool {
     });
   }
 
-  /** Wall-clock ms when the next entry falls due (not in flight), or null when none waits. */
-  nextDueAt(): number | null {
+  /**
+   * Wall-clock ms when the next entry falls due (not in flight), or null when
+   * none waits. `maxRetryDelayMs` is the largest retry backoff: a due time
+   * further ahead was stored before the wall clock stepped back and counts as
+   * due now (spool-backoff.ts retryIsDue).
+   */
+  nextDueAt(maxRetryDelayMs = DEFAULT_SPOOL_BACKOFF.maxMs): number | null {
+    const now = this.deps.clock.now();
     let next: number | null = null;
     for (const e of this.#index.values()) {
       if (this.#inFlight.has(e.meta.id)) continue;
-      if (next === null || e.meta.nextAttemptAt < next) next = e.meta.nextAttemptAt;
+      const due = retryIsDue(e.meta.nextAttemptAt, now, maxRetryDelayMs) ? Math.min(now, e.meta.nextAttemptAt) : e.meta.nextAttemptAt;
+      if (next === null || due < next) next = due;
     }
     return next;
   }
@@ -226,16 +254,23 @@ export class SnapshotSpool {
    * The oldest due entry with its bytes, now "in flight" until markDelivered
    * or markFailed; null when nothing is due. Files that fail their size/hash
    * check are deleted and counted as corrupt, and the next entry is tried.
+   * `maxRetryDelayMs` as for nextDueAt.
    */
-  takeNextDue(): Promise<Result<SpoolItem | null>> {
+  takeNextDue(maxRetryDelayMs = DEFAULT_SPOOL_BACKOFF.maxMs): Promise<Result<SpoolItem | null>> {
     return this.#serial(async () => {
       await this.#purgeExpired();
       const now = this.deps.clock.now();
+      const key = this.#index.size > 0 ? await this.#key(false) : null;
       for (const e of this.#ordered()) {
-        if (this.#inFlight.has(e.meta.id) || e.meta.nextAttemptAt > now) continue;
+        if (this.#inFlight.has(e.meta.id) || !retryIsDue(e.meta.nextAttemptAt, now, maxRetryDelayMs)) continue;
         const p = this.#paths(e.meta.id);
         try {
-          const [jpeg, thumbnail] = await Promise.all([readFile(p.image), readFile(p.thumbnail)]);
+          // No key any more (erased meanwhile): the entry can never be read again.
+          if (!key) throw new Error('no spool key');
+          const [imageFile, thumbFile] = await Promise.all([readFile(p.image), readFile(p.thumbnail)]);
+          const jpeg = openSpoolFile(key, e.meta.id, 'image', imageFile);
+          const thumbnail = openSpoolFile(key, e.meta.id, 'thumbnail', thumbFile);
+          if (!jpeg || !thumbnail) throw new Error('authentication failed');
           if (!matches(jpeg, e.meta.image) || !matches(thumbnail, e.meta.thumbnail)) throw new Error('hash mismatch');
           this.#inFlight.add(e.meta.id);
           return ok({ meta: { ...e.meta }, jpeg, thumbnail });
@@ -275,13 +310,15 @@ export class SnapshotSpool {
         nextAttemptAt,
         ...(reason !== undefined ? { lastError: reason.slice(0, 200) } : {}),
       };
-      const text = JSON.stringify(meta);
+      const key = await this.#key(false);
+      if (!key) return fail('spool_key_unavailable', 'no spool key: the entry cannot be updated');
+      const sealed = sealSpoolFile(key, id, 'meta', Buffer.from(JSON.stringify(meta), 'utf8'));
       try {
-        await writeFileAtomic(this.#paths(id).meta, text);
+        await writeFileAtomic(this.#paths(id).meta, sealed);
       } catch (err) {
         return fail('spool_io', `spool update failed: ${errText(err)}`);
       }
-      const bytes = e.bytes - metaBytesOf(e) + Buffer.byteLength(text);
+      const bytes = e.bytes - metaBytesOf(e) + sealed.byteLength;
       this.#bytes += bytes - e.bytes;
       this.#index.set(id, { meta, bytes });
       return ok(meta);
@@ -335,6 +372,7 @@ export class SnapshotSpool {
   }
 
   async #load(): Promise<void> {
+    await this.#sealLegacy(await readdir(this.deps.dir));
     const names = await readdir(this.deps.dir);
     const groups = new Map<string, Set<string>>();
     for (const name of names) {
@@ -345,18 +383,20 @@ export class SnapshotSpool {
       groups.set(m[1]!, set);
     }
     let changed = false;
+    const key = groups.size > 0 ? await this.#key(false) : null;
     for (const [id, kinds] of groups) {
       const p = this.#paths(id);
-      if (!kinds.has('.json')) {
+      if (!kinds.has('.meta')) {
         // Killed between the image writes and the metadata write.
         await this.#unlinkEntry(id);
         this.#partialCleaned++;
         changed = true;
         continue;
       }
-      const loaded = await readMeta(p.meta, id);
+      const loaded = key ? await readMeta(key, p.meta, id) : null;
       const sizes = loaded ? await Promise.all([fileSize(p.image), fileSize(p.thumbnail), fileSize(p.meta)]) : null;
-      if (!loaded || !sizes || sizes[0] !== loaded.image.bytes || sizes[1] !== loaded.thumbnail.bytes || sizes[2] === null) {
+      const sealedSize = (f: SpoolFileMeta): number => f.bytes + SPOOL_SEAL_OVERHEAD;
+      if (!loaded || !sizes || sizes[0] !== sealedSize(loaded.image) || sizes[1] !== sealedSize(loaded.thumbnail) || sizes[2] === null) {
         await this.#unlinkEntry(id);
         this.#dropped.corrupt++;
         changed = true;
@@ -367,6 +407,40 @@ export class SnapshotSpool {
       this.#bytes += bytes;
     }
     if (changed) await fsyncDir(this.deps.dir);
+  }
+
+  /**
+   * Entries an older agent left unencrypted (`<id>.jpg`, `<id>.thumb.jpg`,
+   * `<id>.json`, metadata v1) are sealed into the current format so a
+   * firmware update loses no alarm, then their clear files are deleted.
+   * Whatever cannot be carried over (half entry, bad hash, no key) is deleted.
+   */
+  async #sealLegacy(names: string[]): Promise<void> {
+    const ids = names.map((n) => LEGACY_META.exec(n)?.[1]).filter((id): id is string => id !== undefined);
+    const orphans = names.filter((n) => LEGACY_FILE.test(n) && !ids.includes(LEGACY_FILE.exec(n)![1]!));
+    if (ids.length === 0 && orphans.length === 0) return;
+    let sealed = 0;
+    for (const id of ids) {
+      const clear = { image: join(this.deps.dir, `${id}.jpg`), thumbnail: join(this.deps.dir, `${id}.thumb.jpg`), meta: join(this.deps.dir, `${id}.json`) };
+      try {
+        const old = JSON.parse(await readFile(clear.meta, 'utf8')) as Omit<SpoolEntryMeta, 'v'> & { v: number };
+        const [jpeg, thumbnail] = await Promise.all([readFile(clear.image), readFile(clear.thumbnail)]);
+        const key = await this.#key(true);
+        if (old.v === 1 && old.id === id && key && matches(jpeg, old.image) && matches(thumbnail, old.thumbnail)) {
+          const p = this.#paths(id);
+          await writeFileAtomic(p.image, sealSpoolFile(key, id, 'image', jpeg));
+          await writeFileAtomic(p.thumbnail, sealSpoolFile(key, id, 'thumbnail', thumbnail));
+          await writeFileAtomic(p.meta, sealSpoolFile(key, id, 'meta', Buffer.from(JSON.stringify({ ...old, v: 2 }), 'utf8')));
+          sealed++;
+        }
+      } catch {
+        // unreadable: dropped below like any corrupt entry
+      }
+      for (const f of [clear.meta, clear.image, clear.thumbnail]) await unlink(f).catch(() => undefined);
+    }
+    for (const name of orphans) await unlink(join(this.deps.dir, name)).catch(() => undefined);
+    await fsyncDir(this.deps.dir);
+    this.deps.logger.info({ sealed, dropped: ids.length - sealed + orphans.length }, 'unencrypted spool entries of an older agent sealed or deleted');
   }
 
   async #remove(id: string): Promise<void> {
@@ -390,15 +464,24 @@ export class SnapshotSpool {
     await fsyncDir(this.deps.dir);
   }
 
+  async #key(create: boolean): Promise<Uint8Array | null> {
+    try {
+      return await this.deps.key({ create });
+    } catch (err) {
+      this.deps.logger.warn({ reason: errText(err) }, 'spool key unavailable');
+      return null;
+    }
+  }
+
   #ordered(): Indexed[] {
     return [...this.#index.values()].sort((a, b) => a.meta.createdAt - b.meta.createdAt || (a.meta.id < b.meta.id ? -1 : 1));
   }
 
   #paths(id: string): { image: string; thumbnail: string; meta: string } {
     return {
-      image: join(this.deps.dir, `${id}.jpg`),
-      thumbnail: join(this.deps.dir, `${id}.thumb.jpg`),
-      meta: join(this.deps.dir, `${id}.json`),
+      image: join(this.deps.dir, `${id}.img`),
+      thumbnail: join(this.deps.dir, `${id}.thumb`),
+      meta: join(this.deps.dir, `${id}.meta`),
     };
   }
 
@@ -420,7 +503,7 @@ function matches(bytes: Buffer, meta: SpoolFileMeta): boolean {
 }
 
 function metaBytesOf(e: Indexed): number {
-  return e.bytes - e.meta.image.bytes - e.meta.thumbnail.bytes;
+  return e.bytes - e.meta.image.bytes - e.meta.thumbnail.bytes - 2 * SPOOL_SEAL_OVERHEAD;
 }
 
 async function fileSize(path: string): Promise<number | null> {
@@ -431,13 +514,15 @@ async function fileSize(path: string): Promise<number | null> {
   }
 }
 
-async function readMeta(path: string, id: string): Promise<SpoolEntryMeta | null> {
+async function readMeta(key: Uint8Array, path: string, id: string): Promise<SpoolEntryMeta | null> {
   try {
-    const m = JSON.parse(await readFile(path, 'utf8')) as Partial<SpoolEntryMeta>;
+    const plain = openSpoolFile(key, id, 'meta', await readFile(path));
+    if (!plain) return null;
+    const m = JSON.parse(Buffer.from(plain).toString('utf8')) as Partial<SpoolEntryMeta>;
     const fileOk = (f: unknown): f is SpoolFileMeta =>
       typeof f === 'object' && f !== null && Number.isInteger((f as SpoolFileMeta).bytes) && typeof (f as SpoolFileMeta).sha256 === 'string';
     if (
-      m.v !== 1 ||
+      m.v !== 2 ||
       m.id !== id ||
       typeof m.createdAt !== 'number' ||
       typeof m.nextAttemptAt !== 'number' ||

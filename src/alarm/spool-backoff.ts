@@ -18,3 +18,15 @@ export function spoolRetryDelayMs(attempts: number, opts: SpoolBackoff, random: 
   const nominal = Math.min(opts.maxMs, opts.minMs * 2 ** n);
   return Math.round(nominal / 2 + random() * (nominal / 2));
 }
+
+/**
+ * Whether a retry stored for `nextAttemptAt` (wall-clock ms) is due at `now`.
+ * Due times are wall-clock so they survive a restart, but the wall clock can
+ * step back (NTP correcting a fast clock, RTC reset); a due time would then
+ * wait for the clock to catch up — an hour after a 1 h step. No real due
+ * time lies further ahead than the largest backoff (`maxMs`), so one that
+ * does was written before a backward step and is due now.
+ */
+export function retryIsDue(nextAttemptAt: number, now: number, maxMs: number): boolean {
+  return nextAttemptAt <= now || nextAttemptAt - now > maxMs;
+}

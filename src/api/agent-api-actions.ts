@@ -52,6 +52,72 @@ export interface AgentApiDeps {
   factoryReset: () => Promise<void>;
 }
 
+/**
+ * Keys that decide whom the camera trusts and which programs it runs. A
+ * technician token can be had offline (the label code and a button press),
+ * so these stay with the firmware image, the factory partition and the
+ * cloud: a local-API change naming one is refused whole (docs/security.md,
+ * gap G15). Otherwise a technician could point the cloud link at another
+ * broker (and mint admin tokens through it) or choose the program the next
+ * update runs.
+ */
+export const LOCKED_FROM_LOCAL_API: readonly string[] = [
+  'cloud.url',
+  'cloud.ca',
+  'cloud.serverName',
+  'cloud.topicPrefix',
+  'ota.publicKeys',
+  'ota.caFile',
+  'ota.spoolDir',
+  'ota.installer.command',
+  'ota.installer.markGoodCommand',
+  'alarm.https.ca',
+  'talkback.relay.caFile',
+];
+
+/** The locked keys a nested patch sets, however it spells them (`{"cloud.url"}` or `{"cloud": {"url"}}`). */
+export function lockedKeysIn(patch: Record<string, unknown>): string[] {
+  return LOCKED_FROM_LOCAL_API.filter((path) => {
+    let node: unknown = patch;
+    for (const part of path.split('.')) {
+      if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, part)) return false;
+      node = (node as Record<string, unknown>)[part];
+    }
+    return node !== undefined;
+  });
+}
+
+/**
+ * Dotted keys (`{"motion.sensitivity": 20}`) → the nested patch LiveConfig
+ * takes. Only own properties are created or followed: a key like
+ * `constructor.prototype.x` (the body schema's key pattern allows it) must
+ * land in the patch, where validation refuses it as unknown, and never walk
+ * into Object.prototype.
+ */
+export function nestPatch(changes: Record<string, unknown>): { patch: Record<string, unknown>; conflicts: string[] } {
+  const patch: Record<string, unknown> = {};
+  const conflicts: string[] = [];
+  const put = (node: Record<string, unknown>, key: string, value: unknown): void => {
+    Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  for (const [path, value] of Object.entries(changes)) {
+    const parts = path.split('.');
+    let node: Record<string, unknown> | null = patch;
+    for (const part of parts.slice(0, -1)) {
+      if (!Object.prototype.hasOwnProperty.call(node, part)) put(node, part, {});
+      const next: unknown = node[part];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+        conflicts.push(path);
+        node = null;
+        break;
+      }
+      node = next as Record<string, unknown>;
+    }
+    if (node) put(node, parts[parts.length - 1]!, value);
+  }
+  return { patch, conflicts };
+}
+
 /** A factory reset from the API needs a short press of the camera's button within this window. */
 export const FACTORY_RESET_PRESS_WINDOW_MS = 60_000;
 /** Memory above this share of the unit's MemoryMax (160 MB) is reported as degraded. */
@@ -108,12 +174,14 @@ export function agentApiActions(deps: AgentApiDeps): ApiActions & { dispose(): v
     },
     config: async () => maskConfig(config.current) as unknown as Record<string, unknown>,
     patchConfig: async (changes) => {
-      const patch: Record<string, unknown> = {};
-      for (const [path, value] of Object.entries(changes)) {
-        const parts = path.split('.');
-        let node = patch;
-        for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-        node[parts[parts.length - 1]!] = value;
+      const { patch, conflicts } = nestPatch(changes);
+      if (conflicts.length) {
+        return { applied: [], restartRequired: [], rejected: conflicts.map((field) => ({ field, code: 'invalid_value', message: 'a key inside a value that is not an object' })) };
+      }
+      const locked = lockedKeysIn(patch);
+      if (locked.length) {
+        const message = 'set by the firmware image, the factory partition or the cloud, never from the local API';
+        return { applied: [], restartRequired: [], rejected: locked.map((field) => ({ field, code: 'not_changeable', message })) };
       }
       const r = await config.change(patch, 'api');
       return {

@@ -12,6 +12,12 @@ export function configSources(cliFile: string | undefined, env: Record<string, s
   return { systemFile: env.CAMERA_AGENT_SYSTEM_CONFIG || DEFAULT_SYSTEM_FILE, env, ...(cliFile ? { cliFile } : {}) };
 }
 
+/**
+ * Exit code of a deliberate restart (sysexits.h EX_TEMPFAIL, "try again"):
+ * non-zero, so the unit's Restart=on-failure starts a fresh agent after RestartSec.
+ */
+export const RESTART_EXIT_CODE = 75;
+
 /** Print a configuration error as one line per field; the process then exits 2. */
 export function reportConfigError(err: ConfigError, io: Io): void {
   io.err(`configuration error: ${err.message}`);
@@ -31,6 +37,8 @@ export async function startAgent(opts: {
   sources: ConfigSources;
   output?: LogOutput;
   env?: Record<string, string | undefined>;
+  /** See AgentDeps.requestRestart. */
+  requestRestart?: (reason: string) => void;
 }): Promise<RunningAgent> {
   const env = opts.env ?? process.env;
   const loaded = await loadConfig(opts.sources);
@@ -47,7 +55,14 @@ export async function startAgent(opts: {
   const bus = new EventBus();
   const live = new LiveConfig(loaded, loaded.runtimeStore, bus, logging.secrets);
   const notifier = createNotifier(env);
-  const agent = new Agent({ config: live, logging, bus, notifier, watchdogIntervalMs: watchdogIntervalMs(env) });
+  const agent = new Agent({
+    config: live,
+    logging,
+    bus,
+    notifier,
+    watchdogIntervalMs: watchdogIntervalMs(env),
+    ...(opts.requestRestart ? { requestRestart: opts.requestRestart } : {}),
+  });
   await agent.start();
   logger.info({ services: agent.services.map((s) => s.name), state: agent.lifecycle.snapshot.state }, 'agent ready');
   await notifier.notify({ READY: '1', STATUS: `running, ${agent.lifecycle.snapshot.state}` });
@@ -80,9 +95,14 @@ export function exitOnUnhandledErrors(logger: Logger, exit: (code: number) => vo
 
 /** `camera-agent run`: the daemon. Resolves with the exit code. */
 export async function runCommand(cliFile: string | undefined, io: Io): Promise<number> {
+  // A restart may be asked for while the services are still starting: remembered until the stop path exists.
+  let restart: (reason: string) => void = (reason) => {
+    restartReason = reason;
+  };
+  let restartReason: string | null = null;
   let running: RunningAgent;
   try {
-    running = await startAgent({ sources: configSources(cliFile, process.env) });
+    running = await startAgent({ sources: configSources(cliFile, process.env), requestRestart: (reason) => restart(reason) });
   } catch (err) {
     if (err instanceof ConfigError) {
       reportConfigError(err, io);
@@ -98,11 +118,11 @@ export async function runCommand(cliFile: string | undefined, io: Io): Promise<n
   const keepAlive = setInterval(() => undefined, 1 << 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const shutdown = (exitCode: number, log: () => void) => {
       if (stopping) return;
       stopping = true;
       clearInterval(keepAlive);
-      logger.info({ signal }, 'stopping');
+      log();
       // systemd's default TimeoutStopSec is longer, but we promise 5 s.
       const hardStop = setTimeout(() => {
         logger.error('stop took longer than 5 s, exiting anyway');
@@ -112,7 +132,7 @@ export async function runCommand(cliFile: string | undefined, io: Io): Promise<n
       running.stop().then(
         () => {
           clearTimeout(hardStop);
-          resolve(0);
+          resolve(exitCode);
         },
         (err: unknown) => {
           logger.error({ err }, 'stop failed');
@@ -121,7 +141,11 @@ export async function runCommand(cliFile: string | undefined, io: Io): Promise<n
         },
       );
     };
+    const onSignal = (signal: NodeJS.Signals) => shutdown(0, () => logger.info({ signal }, 'stopping'));
+    restart = (reason) =>
+      shutdown(RESTART_EXIT_CODE, () => logger.warn({ reason, exitCode: RESTART_EXIT_CODE }, 'stopping for a restart by systemd (Restart=on-failure)'));
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    if (restartReason !== null) restart(restartReason);
   });
 }

@@ -27,9 +27,11 @@ export type CloudErrorCode =
   // config sync
   | 'invalid_config'
   | 'config_rejected'
+  | 'config_not_saved'
   // outbox and link
   | 'outbox_full'
   | 'outbox_closed'
+  | 'outbox_io'
   | 'link_down'
   | 'publish_timeout'
   | 'publish_failed';

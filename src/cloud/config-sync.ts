@@ -89,7 +89,16 @@ export class ConfigSync {
   /** `config.set`: the same all-or-nothing path as the desired document; `onReport` republishes config/reported. */
   setHandler(onReport: (r: ConfigReportedPayload) => void): OpHandler {
     return async (args) => {
-      const result = await this.deps.applyConfig(args.patch as Record<string, unknown>);
+      let result: ConfigApplyResult;
+      try {
+        result = await this.deps.applyConfig(args.patch as Record<string, unknown>);
+      } catch (err) {
+        // The store persists before it applies (config/live-config.ts), so a failed write (ENOSPC on a
+        // full data partition, EIO, EROFS) changed nothing: say so with a code, not internal_error.
+        const errno = (err as NodeJS.ErrnoException).code;
+        if (typeof errno !== 'string') throw err;
+        return { ok: false, error: { code: 'config_not_saved', message: `the configuration could not be stored (${errno}); nothing changed` } };
+      }
       const rejected = result.rejected.map(toProblem);
       if (rejected.length) {
         return { ok: false, error: { code: 'config_rejected', message: `${rejected.length} field(s) rejected; nothing changed`, fields: rejected } };

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { connect as connectTcp, isIP, Socket } from 'node:net';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Service } from '../core/service.js';
@@ -89,7 +89,13 @@ const RAW_MAX_BUFFERED_BYTES = 32 * 1024;
  * an ack and closes after 1.5 × keep-alive without one. A QoS 1 publish whose
  * PUBACK has not come within one keep-alive period (≤ 60 s) drops the
  * connection too, even if the broker still answers pings; the event stays in
- * the outbox and goes out again after the (backed-off) reconnect.
+ * the outbox and goes out again after the (backed-off) reconnect. That drop
+ * resets the TCP connection (RST) instead of closing it: a closed socket
+ * leaves the kernel retransmitting the unacknowledged PUBLISH, and once a
+ * dead link comes back it reached the broker after the outbox had sent the
+ * same event on the new connection — a duplicate for every link cut
+ * (test/resilience/faults/network-cut.test.ts). The link owns the TCP socket
+ * under TLS for that reason (node cannot reset a TLS socket's own).
  */
 export class MqttLink implements Service {
   readonly name = 'cloud-link';
@@ -107,6 +113,8 @@ export class MqttLink implements Service {
   #reconnectTimer: Timer | null = null;
   #healthTimer: Timer | null = null;
   #lastAttemptAt = -Infinity;
+  /** The TCP connection under the current client, so a dead connection can be reset rather than closed. */
+  #transport: Socket | null = null;
   #inflight = new Set<(err: Error) => void>();
   #listeners = new Map<LinkEvent, Set<() => void>>();
   #connects = 0;
@@ -380,7 +388,18 @@ export class MqttLink implements Service {
     this.#lastAttemptAt = this.opts.clock.monotonic();
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.opts.config.url, this.#clientOptions());
+      const options = this.#clientOptions();
+      const url = new URL(this.opts.config.url);
+      let transport: Socket | null = null;
+      if (url.protocol === 'mqtts:') {
+        // Our own TCP socket under TLS (mqtt.js hands `socket` to tls.connect): only a net.Socket can be reset.
+        transport = connectTcp({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 8883) });
+        // Its errors reach the TLS socket, and through it mqtt.js; this keeps a late one (after a reset) from being unhandled.
+        transport.on('error', () => undefined);
+        (options as IClientOptions & { socket?: Socket }).socket = transport;
+      }
+      client = mqtt.connect(this.opts.config.url, options);
+      this.#transport = transport ?? (client.stream instanceof Socket ? client.stream : null);
     } catch (err) {
       this.#failed = { code: 'link_down', message: 'cannot create the MQTT client' };
       this.opts.logger.error({ err }, 'cloud: cannot create the MQTT client');
@@ -463,6 +482,10 @@ export class MqttLink implements Service {
     this.#client = null;
     client.removeAllListeners('close');
     client.on('error', () => undefined);
+    // We give up on a connection that is still open (no PUBACK in time): RST, so the kernel drops the
+    // unacknowledged publishes instead of delivering them when the link returns.
+    if (why) this.#transport?.resetAndDestroy();
+    this.#transport = null;
     client.end(true);
     this.#drain?.stop();
     this.#healthTimer?.cancel();

@@ -163,12 +163,15 @@ export class Outbox {
 
   #replay(r: JournalRecord, seg: number, replayed: Array<{ event: OutboxEvent; seg: number }>, gone: Set<string>): void {
     if (r.kind === 'E') {
+      let e: unknown;
       try {
-        const e = JSON.parse(r.body.toString('utf8')) as EventPayload;
-        replayed.push({ event: { ...e, size: payloadBytes(e) }, seg });
+        e = JSON.parse(r.body.toString('utf8'));
       } catch {
-        this.#corruptBytes += r.body.length;
+        e = undefined;
       }
+      // A right CRC over a wrong body (a writer bug, a collision) must not replay as an event without an id or type.
+      if (isStoredEvent(e)) replayed.push({ event: { ...e, size: payloadBytes(e) }, seg });
+      else this.#corruptBytes += r.body.length;
     } else gone.add(r.body.toString('latin1'));
   }
 
@@ -191,7 +194,17 @@ export class Outbox {
     }
     const seg = this.#currentSegment();
     this.#insert(event, seg.n);
-    await this.#append(encodeRecord('E', Buffer.from(JSON.stringify(base))), true);
+    try {
+      await this.#append(encodeRecord('E', Buffer.from(JSON.stringify(base))), true);
+    } catch (err) {
+      // Not on flash (ENOSPC: data partition full, EIO). Throwing here reached the alarm path as an
+      // unhandled rejection, which is fatal to the agent. The event stays in memory and is still sent
+      // while the agent runs — an alarm matters more than its durability — and the caller is told.
+      for (const l of this.#listeners) l();
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      this.opts.logger.warn({ code, eventId: event.id, type: event.type }, 'outbox: event not stored on flash; kept in memory only');
+      return fail('outbox_io', `event not stored on flash (${code}); sent from memory unless the agent restarts first`);
+    }
     for (const l of this.#listeners) l();
     return ok(event);
   }
@@ -353,7 +366,13 @@ export class Outbox {
     }
     try {
       const buf = Buffer.concat(chunks);
-      await this.#fh!.write(buf);
+      const { bytesWritten } = await this.#fh!.write(buf);
+      if (bytesWritten < buf.length) {
+        // A short write (the partition filled mid-record): cut the torn bytes off again, or the
+        // next record would follow garbage and replay would stop there, losing everything after it.
+        await this.#fh!.truncate(this.#currentSegment().bytes).catch(() => undefined);
+        throw Object.assign(new Error('ENOSPC: short write to the outbox journal'), { code: 'ENOSPC' });
+      }
       if (sync) {
         await this.#fh!.datasync();
         this.#fsyncs++;
@@ -414,6 +433,24 @@ export class Outbox {
 /** The event as published (without bookkeeping fields). */
 export function wire(e: OutboxEvent): EventPayload {
   return { id: e.id, type: e.type, ts: e.ts, priority: e.priority, data: e.data };
+}
+
+/** The fields replay and the drain rely on, as add() writes them. */
+function isStoredEvent(v: unknown): v is EventPayload {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.id === 'string' &&
+    e.id !== '' &&
+    typeof e.type === 'string' &&
+    isLevelName(e.type) &&
+    typeof e.ts === 'number' &&
+    Number.isFinite(e.ts) &&
+    (e.priority === 'high' || e.priority === 'low') &&
+    typeof e.data === 'object' &&
+    e.data !== null &&
+    !Array.isArray(e.data)
+  );
 }
 
 function payloadBytes(e: EventPayload): number {

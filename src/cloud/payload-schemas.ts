@@ -121,6 +121,7 @@ export const healthSchema: JsonSchema = {
         systemFreeBytes: { type: 'integer', minimum: 0 },
       },
     },
+    handles: { type: 'integer', minimum: 0, description: 'active handles and requests of the agent process (sockets, timers, pipes)' },
     load: { type: 'array', items: { type: 'number' }, maxItems: 3 },
     cpuTempC: { type: ['number', 'null'] },
     storage: {
@@ -295,7 +296,11 @@ export const snapshotEventDataSchema: JsonSchema = {
     lowRes: { type: 'boolean', description: 'the image is the upscaled low-res pre-event frame' },
     source: { enum: ['onvif', 'grab', 'pre-event'] },
     retryInMs: { type: 'integer', minimum: 0 },
-    code: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+    code: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_]*$',
+      description: 'retrying/failed: why (capture, spool and delivery codes, docs/protocol.md); failed `capture_interrupted`: the agent stopped before the image was made, none will come',
+    },
   },
 };
 

@@ -32,6 +32,8 @@ export interface HealthPayload {
   ts: number;
   uptimeS: number;
   memory: { rssBytes: number; heapUsedBytes: number; systemFreeBytes?: number };
+  /** process.getActiveResourcesInfo().length: open handles and pending requests. */
+  handles?: number;
   load?: number[];
   cpuTempC?: number | null;
   storage?: { freeBytes: number; totalBytes: number };

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { SerialQueue } from '../core/serial-queue.js';
 import type { EventBus } from '../core/bus.js';
 import { settings, settingAt, type AgentConfig } from './schema.js';
@@ -6,6 +7,7 @@ import { validateLayer, type FieldError } from './validate.js';
 import type { RuntimeConfigStore } from './runtime-store.js';
 import type { SecretRegistry } from '../log/secret-registry.js';
 import { secretValues } from './secret-values.js';
+import { splitPersonal, storePersonal, withPersonal, type PersonalSettingsStore } from './personal-settings.js';
 
 /** What a runtime change did; the API and MQTT replies are built from this. */
 export interface ChangeResult {
@@ -31,6 +33,8 @@ export class LiveConfig {
   #layers: Layer[];
   #config: AgentConfig;
   #queue = new SerialQueue();
+  /** Where personal runtime values live (config/personal-settings.ts); null until the store is open. */
+  #personal: PersonalSettingsStore | null = null;
 
   constructor(
     loaded: LoadedConfig,
@@ -56,20 +60,43 @@ export class LiveConfig {
    * again. Restart-only keys keep their running value until the restart.
    */
   resetRuntime(): Promise<void> {
+    return this.#queue.run(async () => this.#replaceRuntime({}));
+  }
+
+  /**
+   * The personal-data store is open: its personal settings join the runtime
+   * layer. A value still in the runtime file (written by an older agent, or
+   * by `camera-agent config set` while the agent was stopped) is newer than
+   * the store's, so it moves into the store and leaves the file.
+   */
+  attachPersonalStore(store: PersonalSettingsStore): Promise<void> {
     return this.#queue.run(async () => {
-      const i = this.#layers.findIndex((l) => l.name === 'runtime');
-      const next = this.#layers.map((l, j) => (j === i ? { ...l, values: {} } : l));
-      const merged = mergeLayers(next);
-      const changed = settings()
-        .map(([path]) => path)
-        .filter((path) => getPath(merged, path) !== getPath(this.#config, path));
-      const restartRequired = changed.filter((p) => settingAt(p)?.restart);
-      for (const path of restartRequired) setPath(merged as unknown as Record<string, unknown>, path, getPath(this.#config, path));
-      this.#layers = next;
-      this.#config = merged;
-      const applied = changed.filter((p) => !settingAt(p)?.restart);
-      if (changed.length) this.bus.emit('config.changed', { changed: applied, restartRequired });
+      this.#personal = store;
+      const runtime = this.#layers.find((l) => l.name === 'runtime');
+      if (!runtime) return;
+      const { file, personal } = splitPersonal(runtime.values);
+      if (personal.size) {
+        for (const [path, value] of personal) await storePersonal(store, settingAt(path)!.personal!, value);
+        await this.store.save(file);
+      }
+      this.#replaceRuntime(withPersonal(file, store));
     });
+  }
+
+  /** Swap the runtime layer's values; restart-only keys keep their running value until the restart. */
+  #replaceRuntime(values: Record<string, unknown>): void {
+    const i = this.#layers.findIndex((l) => l.name === 'runtime');
+    const next = this.#layers.map((l, j) => (j === i ? { ...l, values } : l));
+    const merged = mergeLayers(next);
+    const changed = settings()
+      .map(([path]) => path)
+      .filter((path) => !isDeepStrictEqual(getPath(merged, path), getPath(this.#config, path)));
+    const restartRequired = changed.filter((p) => settingAt(p)?.restart);
+    for (const path of restartRequired) setPath(merged as unknown as Record<string, unknown>, path, getPath(this.#config, path));
+    this.#layers = next;
+    this.#config = merged;
+    const applied = changed.filter((p) => !settingAt(p)?.restart);
+    if (changed.length) this.bus.emit('config.changed', { changed: applied, restartRequired });
   }
 
   change(patch: unknown, source: ChangeSource): Promise<ChangeResult> {
@@ -101,7 +128,16 @@ export class LiveConfig {
       return { ...result, rejected: [{ path: '(config)', shown: '', rule: (err as Error).message, code: 'invalid_value' }] };
     }
 
-    await this.store.save(nextValues);
+    // Personal values go to the encrypted store (first: a crash in between
+    // leaves the name stored and the file unchanged), never into the file.
+    const { file, personal } = splitPersonal(nextValues);
+    const personalChanged = [...personal].filter(([path, v]) => getPath(oldRuntime.values, path) !== v);
+    if (personalChanged.length && !this.#personal) {
+      const rule = 'is personal data and the encrypted store is not open (no usable factory identity or device key)';
+      return { ...result, rejected: personalChanged.map(([path]) => ({ path, shown: '', rule, code: 'not_changeable' as const })) };
+    }
+    for (const [path, value] of personalChanged) await storePersonal(this.#personal!, settingAt(path)!.personal!, value);
+    await this.store.save(file);
 
     for (const path of patched) {
       const overriddenBy = this.#layers.slice(runtimeIndex + 1).find((l) => getPath(l.values, path) !== undefined);

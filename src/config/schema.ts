@@ -1,4 +1,5 @@
 import type { RuleParams } from './formats.js';
+import type { PersonalTextKey } from '../store/personal-data.js';
 import { motionSettings } from '../media/motion/motion-config.js';
 
 /**
@@ -23,6 +24,12 @@ export interface Setting<T = unknown> extends RuleParams {
    * say where the runtime file itself lives, or what the hardware is.
    */
   bootOnly?: boolean;
+  /**
+   * Personal data (the owner's own words): a runtime value is kept in the
+   * encrypted personal-data store under this key, never in the runtime
+   * config file, and is erased with the owner's other data on unbind.
+   */
+  personal?: PersonalTextKey;
   /** Environment variable; derived from the key path (CAMERA_AGENT_A_B_C). */
   env?: string;
 }
@@ -574,7 +581,7 @@ export const schema = {
       overlay: {
         enabled: setting<boolean>({ doc: 'Draw time and device name into the snapshot.', format: 'ca-bool', default: true }),
         position: setting<'top-left' | 'top-right' | 'bottom-left' | 'bottom-right'>({ doc: 'Overlay strip edge and the time\'s end: bottom-left = strip at the bottom, time left, device name right.', format: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const, default: 'bottom-left' }),
-        deviceName: setting<string>({ doc: 'Device name shown at the other end of the strip from the time; empty shows the time only.', format: 'ca-string', maxLength: 48, allowEmpty: true, default: '' }),
+        deviceName: setting<string>({ doc: 'Device name shown at the other end of the strip from the time; empty shows the time only. The owner\'s words: a runtime value is stored encrypted with the personal data, not in the runtime config file.', format: 'ca-string', maxLength: 48, allowEmpty: true, default: '', personal: 'deviceName' }),
       },
       onvifTimeoutMs: setting<number>({ doc: 'Budget of the ONVIF snapshot-URI request.', format: 'ca-int', min: 100, max: 30000, default: 1500 }),
       grabTimeoutMs: setting<number>({ doc: 'Budget of the ffmpeg one-frame grab of the main stream.', format: 'ca-int', min: 100, max: 30000, default: 3000 }),

@@ -13,6 +13,15 @@ export function maskSsid(ssid: string): string {
   return `${chars.slice(0, 2).join('')}…(${chars.length})`;
 }
 
+/**
+ * A person's identifier (technician id, user name, e-mail): like an SSID,
+ * first two characters and the length, e.g. "jo…(17)". The token id next to
+ * it in a log line is what correlates with the audit log and the cloud.
+ */
+export function maskPersonId(id: string): string {
+  return maskSsid(id);
+}
+
 /** MAC: only the last three octets, e.g. "**:**:**:4d:5e:6f". */
 export function maskMac(mac: string): string {
   const parts = mac.split(/[:-]/);

@@ -35,6 +35,22 @@ export interface GrayFrameSpec {
   realtime?: boolean;
 }
 
+/**
+ * Timestamps of live inputs can jump: HTTP MJPEG is stamped with the wall
+ * clock (`-use_wallclock_as_timestamps`), and an RTSP streamer on the same
+ * SoC derives its RTCP times from it; NTP steps that clock. The fps filter
+ * turns a jump into stale video: +25 h made it emit the 900,000 missing
+ * frames as duplicates of the last one (~2,700/s measured, ffmpeg 5.1, so
+ * no fresh frame for minutes), and −1 h made it drop every frame until the
+ * clock caught up (blind for an hour, until the stall watchdog restarted
+ * ffmpeg). So each frame's pts becomes the previous output pts plus the
+ * input's step clamped to 0…1 s: a normal stream passes unchanged (gaps
+ * under 1 s), a step costs at most one second of duplicates or one dropped
+ * frame, and output timestamps never go back (no muxer "non monotonically
+ * increasing dts" line per frame).
+ */
+export const TIMESTAMP_GUARD = "setpts='if(isnan(PREV_OUTPTS),PTS,PREV_OUTPTS+clip(PTS-PREV_INPTS,0,1/TB))'";
+
 /** What fluent-ffmpeg needs: options before `-i`, the `-i` value, options before the output. */
 export interface FfmpegArgs {
   inputOptions: string[];
@@ -98,7 +114,9 @@ export function buildGrayFrameArgs(spec: GrayFrameSpec): FfmpegArgs {
 
   // fps before scale: dropped frames are never scaled. Exact size, aspect not
   // kept: the motion detector wants a fixed grid, not a faithful picture.
-  const filters = `fps=${spec.fps},scale=${spec.width}:${spec.height},format=gray`;
+  // Live inputs first pass TIMESTAMP_GUARD (why: see there).
+  const guard = kind === 'rtsp' || kind === 'network' ? `${TIMESTAMP_GUARD},` : '';
+  const filters = `${guard}fps=${spec.fps},scale=${spec.width}:${spec.height},format=gray`;
   const outputOptions = ['-an', '-sn', '-dn', '-vf', filters, '-pix_fmt', 'gray', '-f', 'rawvideo'];
 
   return { inputOptions: [...global, ...inputOptions], input, outputOptions };

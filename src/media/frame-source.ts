@@ -92,6 +92,8 @@ export class FrameSource implements Service {
   #stallTimer: Timer | null = null;
   #restartTimer: Timer | null = null;
   #stopping: Promise<void> | null = null;
+  /** Bumped by every start() and stop(): a start() still waiting for a stop only proceeds if no later call came. */
+  #calls = 0;
   #frames = 0;
   #restarts = 0;
   #lastFrameAtMs: number | null = null;
@@ -112,7 +114,11 @@ export class FrameSource implements Service {
    * MediaError('invalid_config') when the configuration is unusable.
    */
   async start(): Promise<void> {
+    const call = ++this.#calls;
     if (this.#stopping) await this.#stopping;
+    // The last call wins: a stop() that came while this start() waited for an earlier stop
+    // (the agent shutting down while a QR window reopens) must not be followed by an ffmpeg.
+    if (call !== this.#calls) return;
     if (this.#running) return;
     const invalid = checkFrameSourceConfig(this.#deps.config);
     if (invalid) throw invalid;
@@ -125,6 +131,7 @@ export class FrameSource implements Service {
 
   /** Terminates ffmpeg (SIGTERM, then SIGKILL after the grace period) and resolves once it is reaped. */
   stop(): Promise<void> {
+    this.#calls++;
     this.#stopping ??= this.#shutdown().finally(() => {
       this.#stopping = null;
     });

@@ -1,11 +1,12 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import type { Service } from '../core/service.js';
 import type { LiveConfig } from '../config/live-config.js';
 import type { OpHandlers, OpOutcome } from '../cloud/ops.js';
 import type { Logger } from '../log/logger.js';
-import { writeFileAtomic } from '../storage/atomic-file.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../storage/atomic-file.js';
 import { downloadImage } from './image-download.js';
 import { verifyImage } from './image-verify.js';
 import { runInstaller, runMarkGood } from './installer.js';
@@ -68,6 +69,7 @@ export class OtaService implements Service {
   readonly #deps: OtaServiceDeps;
   #record: OtaRecord | null = null;
   #running: Promise<void> | null = null;
+  readonly #accepting = new SerialQueue();
   #abort = new AbortController();
   #stopped = false;
   #lastProgress: OtaProgress | null = null;
@@ -79,6 +81,9 @@ export class OtaService implements Service {
   async start(): Promise<void> {
     this.#stopped = false;
     this.#abort = new AbortController();
+    // A SIGKILL or power cut inside writeFileAtomic(job.json) leaves its temp file behind, and no
+    // other start-up step looks in this folder: without this each one would stay on flash for good.
+    await removeStaleTempFiles(dirname(this.#deps.jobFile));
     const record = await this.#load();
     if (!record) return;
     this.#record = record;
@@ -121,7 +126,12 @@ export class OtaService implements Service {
   }
 
   ops(): OpHandlers {
-    return { 'ota.start': (args) => this.#accept(args) };
+    // One acceptance at a time: #accept awaits (device facts, keys, boot id) before it saves the
+    // record, so two copies of one job arriving together — the broker's queued copy for a camera
+    // that was down plus the cloud's retry — would both pass the duplicate check and launch the
+    // pipeline twice; the second run then fails the job with an illegal transition. Found by
+    // test/resilience/faults/kill-ota.test.ts.
+    return { 'ota.start': (args) => this.#accepting.run(() => this.#accept(args)) };
   }
 
   /** Validate a job and queue it; the op answers before the download starts. */

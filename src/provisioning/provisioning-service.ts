@@ -98,6 +98,8 @@ export class ProvisioningService implements Service {
   #lastError: ProvisioningStatus['lastError'] = null;
   #lastSuccessAt: number | null = null;
   #stopped = false;
+  /** Bumped by every #openWindow(): of two windows opened at once only the later one scans. */
+  #windows = 0;
 
   constructor(private readonly deps: ProvisioningDeps) {}
 
@@ -141,8 +143,12 @@ export class ProvisioningService implements Service {
   }
 
   async #openWindow(why: string): Promise<void> {
+    const window = ++this.#windows;
     await this.#stopScanning();
-    if (this.#stopped) return;
+    // Two openings in a row (unbind sends the device back to provisioning while a window reopens) would
+    // otherwise both pass the await and the first scanner, no longer referenced, would never be stopped:
+    // its ffmpeg outlives the agent's stop and the process never exits.
+    if (this.#stopped || window !== this.#windows) return;
     const { config, logger, clock } = this.deps;
     const cfg = config();
     if (!cfg.qrEnabled) {

@@ -37,6 +37,7 @@ import { ipv4AddressOf } from '../network/ipv4-address.js';
 import { AP_NETWORK } from '../network/soft-ap.js';
 import { createSoftAp } from '../network/soft-ap-backend.js';
 import { dataLayout } from '../storage/data-layout.js';
+import { orderedStart } from '../core/ordered-start.js';
 
 export interface ProvisioningSetupDeps {
   config: LiveConfig;
@@ -280,14 +281,12 @@ function qrReading(deps: ProvisioningSetupDeps, log: Logger): QrReading | null {
       if (what === 'rejected') void deps.hal.tone.playTone(440, 300, 16_000).catch(() => undefined);
     },
   });
+  // A window closed while the scanner is still starting must not leave the QR ffmpeg running (ordered-start.ts).
+  const parts = orderedStart([scanner, frames]);
   return {
-    start: async () => {
-      await scanner.start();
-      await frames.start();
-    },
+    start: () => parts.start(),
     stop: async () => {
-      await frames.stop();
-      await scanner.stop();
+      await parts.stop();
       const { releaseQrDecoder } = await import('../media/qr/zxing-reader.js');
       await releaseQrDecoder();
     },

@@ -21,6 +21,12 @@ export interface DataLayout {
   simHardwareSecret: string;
   /** Alarm snapshots waiting for delivery (may show people: personal data). */
   spoolDir: string;
+  /**
+   * "Capture pending" markers: one small file per alarm whose image is being
+   * made, so a power cut mid-capture still ends in a `failed` snapshot status
+   * (src/alarm/pending-captures.ts). Alarm id and time only: not personal data.
+   */
+  alarmCaptureDir: string;
   /** Log files kept on flash (personal data after masking is still personal). */
   logsDir: string;
   /** Durable queue of QoS 1 cloud events (src/cloud/outbox.ts). */
@@ -53,6 +59,7 @@ export function dataLayout(root: string): DataLayout {
     secureStoreKey: join(secureDir, 'store.key'),
     simHardwareSecret: join(root, 'sim', 'hardware-secret'),
     spoolDir: join(root, 'spool'),
+    alarmCaptureDir: join(root, 'alarm-capture'),
     logsDir: join(root, 'logs'),
     cloudOutboxDir: join(root, 'cloud-outbox'),
     provLockout: join(root, 'prov-lockout.json'),

@@ -28,9 +28,10 @@ import type { DataLayout } from '../storage/data-layout.js';
  *     key ladder, a TPM/secure-element NV counter); the overwrite below
  *     only helps on filesystems that update in place (ext4 on eMMC without
  *     discard reordering, FAT).
- *   - spool/ snapshots and logs/ are not encrypted today: deleting them
- *     removes them from the filesystem but not from the raw flash. Moving
- *     the spool under the DEK would bring them into the crypto-erase.
+ *   - spool/ snapshots are sealed under a key derived from the DEK
+ *     (store-format.ts derivePurposeKey), so destroying the DEK crypto-erases
+ *     them too. logs/ are not encrypted: they must hold nothing personal in
+ *     clear (log/mask.ts masks before anything is written).
  *   - A process that still holds an open log file keeps writing to the
  *     unlinked inode; the agent should restart after erase.
  * Idempotent: everything already absent is skipped.

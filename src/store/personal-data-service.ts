@@ -15,7 +15,16 @@ export class PersonalDataService implements Service {
   readonly name = 'personal-data';
   #store: PersonalDataStore | null = null;
 
-  constructor(private readonly deps: { layout: DataLayout; keys: DeviceKeySource; identity: IdentityService; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      layout: DataLayout;
+      keys: DeviceKeySource;
+      identity: IdentityService;
+      logger: Logger;
+      /** Runs once the store is open, before any later service starts (the live config takes its personal settings). */
+      onOpen?: (store: PersonalDataStore) => Promise<void>;
+    },
+  ) {}
 
   async start(): Promise<void> {
     const deviceId = this.deps.identity.deviceId;
@@ -31,6 +40,7 @@ export class PersonalDataService implements Service {
     }
     for (const issue of opened.issues) this.deps.logger.warn({ issue }, 'personal-data store recovered from a damaged file');
     this.#store = store;
+    await this.deps.onOpen?.(store);
   }
 
   async stop(): Promise<void> {}
@@ -38,6 +48,11 @@ export class PersonalDataService implements Service {
   /** The open store, or null when it could not be opened (no identity, no key). */
   get store(): PersonalDataStore | null {
     return this.#store;
+  }
+
+  /** The alarm spool's sealing key (PersonalDataStore.purposeKey); null while the store is unavailable. */
+  async spoolKey(opts: { create: boolean }): Promise<Uint8Array | null> {
+    return this.#store ? this.#store.purposeKey('snapshot-spool', opts) : null;
   }
 
   /**

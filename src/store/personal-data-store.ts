@@ -6,7 +6,7 @@ import { removeStaleTempFiles, writeFileAtomic } from '../storage/atomic-file.js
 import type { DataLayout } from '../storage/data-layout.js';
 import { erasePersonalData, type EraseResult } from './erase-personal-data.js';
 import { checkPersonalData, checkPersonalValue, isPersonalDataKey, type PersonalData, type PersonalDataKey } from './personal-data.js';
-import { DEK_BYTES, deriveStoreKek, openDocument, sealDocument, unwrapDataKey, wrapDataKey } from './store-format.js';
+import { DEK_BYTES, derivePurposeKey, deriveStoreKek, type PurposeKeyName, openDocument, sealDocument, unwrapDataKey, wrapDataKey } from './store-format.js';
 import { StoreError, type StoreErrorCode } from './store-error.js';
 
 /** Something open() found wrong and recovered from by starting empty. */
@@ -67,6 +67,23 @@ export class PersonalDataStore {
       const next = { ...this.current() };
       delete next[key];
       return this.write(next);
+    });
+  }
+
+  /**
+   * A 32-byte key for other personal data kept outside the document (the
+   * alarm snapshot spool), derived from the DEK so that erase() destroys it
+   * too and it never exists on flash itself. With `create` a missing DEK is
+   * made (durably, as in set()); without it, null when there is no DEK.
+   */
+  purposeKey(purpose: PurposeKeyName, opts: { create: boolean }): Promise<Uint8Array | null> {
+    return this.serialised(async () => {
+      this.current();
+      if (!this.dek) {
+        if (!opts.create) return null;
+        await this.ensureDek();
+      }
+      return derivePurposeKey(this.dek!, purpose, this.deps.deviceId);
     });
   }
 
@@ -149,6 +166,13 @@ export class PersonalDataStore {
   private async write(next: PersonalData): Promise<void> {
     this.current();
     const { layout, deviceId } = this.deps;
+    const dek = await this.ensureDek();
+    await writeFileAtomic(layout.secureStore, sealDocument(dek, JSON.stringify(next), deviceId), 0o600);
+    this.doc = next;
+  }
+
+  private async ensureDek(): Promise<Uint8Array> {
+    const { layout, deviceId } = this.deps;
     if (!this.kek) throw new StoreError('store_not_open', 'personal-data store used before open()');
     if (!this.dek) {
       // The key must be durable before any ciphertext that depends on it.
@@ -157,8 +181,7 @@ export class PersonalDataStore {
       await writeFileAtomic(layout.secureStoreKey, wrapDataKey(this.kek, dek, deviceId), 0o600);
       this.dek = dek;
     }
-    await writeFileAtomic(layout.secureStore, sealDocument(this.dek, JSON.stringify(next), deviceId), 0o600);
-    this.doc = next;
+    return this.dek;
   }
 }
 

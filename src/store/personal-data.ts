@@ -35,6 +35,9 @@ export interface PersonalData {
 
 export type PersonalDataKey = keyof PersonalData;
 
+/** Keys holding plain text, which a configuration setting can live under (config/personal-settings.ts). */
+export type PersonalTextKey = { [K in PersonalDataKey]-?: NonNullable<PersonalData[K]> extends string ? K : never }[PersonalDataKey];
+
 export const PERSONAL_DATA_KEYS: readonly PersonalDataKey[] = ['wifi', 'binding', 'deviceName'];
 
 export function isPersonalDataKey(key: string): key is PersonalDataKey {
@@ -86,8 +89,8 @@ function checkBinding(v: unknown): ValueCheck {
 
 function checkDeviceName(v: unknown): ValueCheck {
   if (typeof v !== 'string') return 'deviceName is not a string';
-  const trimmed = v.trim();
-  if (trimmed.length < 1 || [...v].length > 64 || trimmed !== v || CONTROL.test(v)) return 'deviceName is not 1-64 characters without control characters or outer spaces';
+  // The name comes from the setting alarm.snapshot.overlay.deviceName (config/personal-settings.ts), whose rule it follows.
+  if (v.length < 1 || [...v].length > 64 || CONTROL.test(v)) return 'deviceName is not 1-64 characters without control characters';
   return null;
 }
 

@@ -25,6 +25,14 @@ export function deriveStoreKek(keyMaterial: Uint8Array, deviceId: string): Uint8
   return hkdfSha256(keyMaterial, KEK_SALT, `deviceId=${deviceId}`);
 }
 
+/** Keys derived from the DEK for personal data kept outside store.bin; one name per use. */
+export type PurposeKeyName = 'snapshot-spool';
+const PURPOSE_SALT = 'camera-agent/personal-data-store/purpose/v1';
+
+export function derivePurposeKey(dek: Uint8Array, purpose: PurposeKeyName, deviceId: string): Uint8Array {
+  return hkdfSha256(dek, PURPOSE_SALT, `purpose=${purpose}|deviceId=${deviceId}`);
+}
+
 function header(magic: Buffer, version: number): Buffer {
   return Buffer.concat([magic, Buffer.from([version])]);
 }

@@ -34,12 +34,13 @@ export interface AlarmRig {
 /** Motion timings shortened so a short entry/exit cycle is one alarm each. */
 export const FAST_MOTION = { offDelaySeconds: 0.4, cooldownSeconds: 0, minFrames: 1, backgroundSeconds: 1, night: { minFrames: 1 } };
 
-export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<AlarmRig> {
+/** `rig.video`: the mover's frame size and rate (default 1280×720 at 10 fps); smaller frames make each alarm cheaper. */
+export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, rig: { video?: { width?: number; height?: number; fps?: number } } = {}): Promise<AlarmRig> {
   const dir = await tempDir(t, 'camera-agent-alarm-');
   const broker = await startBroker(t, dir);
   const { factoryDir, deviceId } = await provisionUnit(t, dir, broker, 'ALARM0000001', 'CAM100');
   const uploads = await startUploadServer(t, broker.pki.server);
-  const video = await startMoverVideo();
+  const video = await startMoverVideo(rig.video);
   t.teardown(() => video.close());
   const config = join(dir, 'config.json');
   const { motion, privacy, video: videoExtra, ...rest } = extra as { motion?: object; privacy?: object; video?: object };
@@ -77,7 +78,7 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
     };
     void cloud.client.publishAsync(`cam/${deviceId}/request/snapshot.upload-url`, JSON.stringify({ transaction: `u-${data.requestId}`, ts: Date.now(), args }), { qos: 1 }).catch(() => undefined);
   });
-  const rig: AlarmRig = {
+  const built: AlarmRig = {
     dir,
     broker,
     deviceId,
@@ -96,7 +97,7 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
         }),
     request: cloudRequester(cloud, deviceId),
   };
-  return rig;
+  return built;
 }
 
 /** Waits until the daemon is online and the detector has learnt the empty room. */

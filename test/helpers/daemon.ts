@@ -1,14 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = join(ROOT, 'bin/camera-agent.js');
+/**
+ * CAMERA_AGENT_TEST_BIN: run a frozen copy of the compiled agent instead (long fault runs use one so a
+ * concurrent `npm run build`, which empties dist/ first, cannot pull chunks from under a starting agent).
+ */
+export const BIN = process.env.CAMERA_AGENT_TEST_BIN ?? join(ROOT, 'bin/camera-agent.js');
 
 /** Integration tests run the compiled agent, as systemd would; refuse a stale build. */
 export function assertBuilt(): void {
+  // A frozen copy (CAMERA_AGENT_TEST_BIN) is checked by whoever made it, not against this tree's dist/.
+  if (process.env.CAMERA_AGENT_TEST_BIN) return;
   const built = statSync(join(ROOT, 'dist/camera-agent.mjs'), { throwIfNoEntry: false });
   if (!built) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   const newest = newestMtime(join(ROOT, 'src'));
@@ -36,9 +42,14 @@ export interface Daemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startDaemon(t: Test, args: string[], env: Record<string, string> = {}): Daemon {
+export interface DaemonOptions {
+  /** How to start the process (default node:child_process spawn); e.g. a network namespace's spawn to run the agent inside it. */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+export function startDaemon(t: Test, args: string[], env: Record<string, string> = {}, options: DaemonOptions = {}): Daemon {
   assertBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = (options.spawn ?? spawn)(process.execPath, [BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
   });

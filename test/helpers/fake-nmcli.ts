@@ -29,6 +29,8 @@ export interface FakeAccessPoint {
   appearsAfterRescan?: boolean;
   /** Switched off / out of range: neither scans nor activations find it. */
   gone?: boolean;
+  /** This many activations lose the AP while associating: each fails SSID_NOT_FOUND and sets `gone` (the test clears it when the AP is back). */
+  vanishesDuringJoin?: number;
   /** This many activations time out in DHCP before one gets an address. */
   dhcpFailures?: number;
   /** What `networking connectivity check` reports once joined; default 'full'. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -45,9 +45,20 @@ export interface Teardown {
   teardown(fn: () => unknown): unknown;
 }
 
-export async function startBroker(t: Teardown, dir: string, opts: { extraConfig?: string } = {}): Promise<TestBroker> {
+export interface BrokerOptions {
+  extraConfig?: string;
+  /** Address of the TLS listener (default 127.0.0.1), e.g. a namespace's veth address. */
+  host?: string;
+  /** Its port (default: a free loopback port). */
+  port?: number;
+  /** How to start mosquitto (default node:child_process spawn); e.g. a network namespace's spawn. */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+export async function startBroker(t: Teardown, dir: string, opts: BrokerOptions = {}): Promise<TestBroker> {
   const pki = await createPki(dir);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
+  const host = opts.host ?? '127.0.0.1';
   const dataDir = join(dir, 'mosquitto-data');
   await mkdir(dataDir, { recursive: true });
   const aclPath = join(dir, 'acl');
@@ -81,7 +92,7 @@ export async function startBroker(t: Teardown, dir: string, opts: { extraConfig?
       'log_type notice',
       'log_type information',
       // Listener options must follow `listener`, or Mosquitto opens a default listener on 1883 for them.
-      `listener ${port} 127.0.0.1`,
+      `listener ${port} ${host}`,
       'max_qos 1',
       `cafile ${pki.caPath}`,
       `certfile ${pki.server.certPath}`,
@@ -96,11 +107,11 @@ export async function startBroker(t: Teardown, dir: string, opts: { extraConfig?
   let log = '';
   const broker: TestBroker = {
     port,
-    url: `mqtts://127.0.0.1:${port}`,
+    url: `mqtts://${host}:${port}`,
     pki,
     log: () => log,
     async start() {
-      const c = spawn('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = (opts.spawn ?? spawn)('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = c;
       let sinceStart = '';
       let started = false;

@@ -32,7 +32,7 @@ export interface ProvisioningRig {
   /** The unit's serial and the setup code printed on its label (read back from the label's QR code). */
   label(): Promise<{ serial: string; code: string }>;
   /** Writes the phone's QR code and the config, then starts the agent. */
-  start(qrText: string, opts?: { showFromS?: number; showToS?: number; config?: Record<string, unknown> }): Promise<Daemon>;
+  start(qrText: string, opts?: { showFromS?: number; showToS?: number; config?: Record<string, unknown>; env?: Record<string, string> }): Promise<Daemon>;
 }
 
 export async function provisioningRig(t: Test, answer: (n: number) => ActivateAnswer = () => ({ status: 'bound', bindingId: 'b-1' })): Promise<ProvisioningRig> {
@@ -90,7 +90,7 @@ export async function provisioningRig(t: Test, answer: (n: number) => ActivateAn
           ...opts.config,
         }),
       );
-      return startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json') });
+      return startDaemon(t, ['run', '--config', config], { CAMERA_AGENT_SYSTEM_CONFIG: join(dir, 'none.json'), ...opts.env });
     },
   };
 }

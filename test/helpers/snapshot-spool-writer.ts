@@ -8,8 +8,12 @@ import { SnapshotSpool } from '../../src/alarm/snapshot-spool.js';
 
 const dir = process.argv[2]!;
 const startAt = Number(process.argv[3] ?? 0);
+/** Fixed sealing key shared with the parent test (the agent's comes from the personal-data store). */
+export const TEST_SPOOL_KEY = new Uint8Array(32).fill(0x3c);
+
 const spool = new SnapshotSpool({
   dir,
+  key: async () => TEST_SPOOL_KEY,
   clock: systemClock,
   logger: pino({ level: 'silent' }),
   limits: () => ({ maxBytes: 512 * 1024 * 1024, maxCount: 100_000, retentionMs: 3_600_000, purgeIntervalMs: 60_000 }),

@@ -62,6 +62,13 @@ import {
  * carries no personal data. Limit, as for logs/ (store/erase-personal-data.ts):
  * the file is not encrypted, so unlinking removes it from the filesystem but
  * old NAND blocks may keep the (masked, secret-free) records until reused.
+ * Why that is acceptable: a record holds only pseudonymous, masked fields
+ * (random token ids, roles, the last octet of a LAN address, two characters
+ * and the length of an SSID, error codes, times) — never a subject name,
+ * token, code, SSID or password. test/resilience/privacy/sentinel.test.ts
+ * plants unique values in all of those and finds none in this file or in
+ * the raw partition after unbind. A field that could identify a person must
+ * not be added here unless this file is sealed like the spool.
  */
 
 export interface AuditLogOptions {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { DEVICE_SECRET_MIN_BYTES } from '../../crypto/device-key-error.js';
 import type { Logger } from '../../log/logger.js';
+import { maskPersonId } from '../../log/mask.js';
 import { writeFileAtomic } from '../../storage/atomic-file.js';
 import type { AuthErrorCode } from './auth-error.js';
 import { RevocationList, DEFAULT_MAX_REVOKED } from './revocation-list.js';
@@ -133,7 +134,8 @@ export class TokenAuthority implements TokenVerifier {
       exp: iat + req.ttlS,
     };
     const token = encodeToken(claims, key);
-    this.#deps.logger?.info({ tid: claims.tokenId, role: claims.role, subject: claims.subject, via: claims.via, exp: claims.exp }, 'api token issued');
+    // The subject may be a person's e-mail: masked (log/mask.ts); the token id correlates.
+    this.#deps.logger?.info({ tid: claims.tokenId, role: claims.role, subject: maskPersonId(claims.subject), via: claims.via, exp: claims.exp }, 'api token issued');
     return { token, claims };
   }
 

@@ -179,6 +179,8 @@ export async function startLocalApi(opts: LocalApiOptions): Promise<LocalApi> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     clientErrorHandler: clientError,
+    // A URL that does not decode (a stray "%") never reaches the hooks or the error handler: answer in our envelope, without echoing it.
+    frameworkErrors: (_err, _req, reply) => void sendError(reply, 400, 'bad_request', 'request refused'),
     // Refuse, never repair: no type coercion, no silent removal of unknown fields, no defaults.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: true, strictTypes: false } },
   });

@@ -433,6 +433,8 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
     forceCloseConnections: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // A URL that does not decode (a stray "%") never reaches a route or error handler: answer in our shape, without echoing it.
+    frameworkErrors: (_err, _request, reply) => void sendError(reply, 400, { code: 'bad_request', message: 'the request URL is malformed' }),
   });
   try {
     const hostAllowed = options.hostAllowed;
@@ -442,6 +444,9 @@ export async function startProvisioningServer(options: ProvisioningServerOptions
       });
     }
     await app.register(buildProvisioningApi(options), { prefix: PROV_API_PREFIX });
+    // Without other plugins (LAN bind) nobody owns the root: answer it in our shape, not fastify's, which echoes the path.
+    // With plugins (the captive portal) the root is theirs, not-found handler included.
+    if (!options.plugins?.length) app.setNotFoundHandler((_request, reply) => sendError(reply, 404, { code: 'not_found', message: 'no such endpoint' }));
     for (const entry of options.plugins ?? []) {
       if (typeof entry === 'function') await app.register(entry);
       else await app.register(entry.plugin, entry.options ?? {});

@@ -462,6 +462,13 @@ function activate(profile, dev, secret) {
     if (!pskOk) return failWith('Secrets were required, but not provided');
     profile.psk = psk; // agent-provided system secrets are saved with the profile
   }
+  if ((ap.vanishesDuringJoin ?? 0) > 0) {
+    // Heard by the scan, then gone while associating (switched off, out of range): NetworkManager ends
+    // the activation with SSID_NOT_FOUND and the AP is not heard again until it comes back.
+    ap.vanishesDuringJoin -= 1;
+    ap.gone = true;
+    return failWith('The Wi-Fi network could not be found');
+  }
   if ((ap.dhcpFailures ?? 0) > 0) {
     ap.dhcpFailures -= 1;
     return failWith('IP configuration could not be reserved (no available address, timeout, etc.)');

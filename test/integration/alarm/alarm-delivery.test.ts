@@ -112,7 +112,7 @@ t.test('the spool never grows past its bound under a flood of motion while the b
   let max = 0;
   const poll = setInterval(() => {
     void readdir(r.spoolDir).then((f) => {
-      const n = f.filter((x) => x.endsWith('.json')).length;
+      const n = f.filter((x) => x.endsWith('.meta')).length; // one sealed metadata file per entry
       max = Math.max(max, n);
     });
   }, 50);
@@ -124,7 +124,7 @@ t.test('the spool never grows past its bound under a flood of motion while the b
   while (spooled() < 12) await d.waitForLog(/spool full/, 30_000).then(() => new Promise((res) => setTimeout(res, 200)));
   stop();
   clearInterval(poll);
-  const files = (await readdir(r.spoolDir)).filter((x) => x.endsWith('.json'));
+  const files = (await readdir(r.spoolDir)).filter((x) => x.endsWith('.meta'));
   t.ok(max <= 5, `spool held at most 5 entries (max seen ${max}, ${spooled()} spooled)`);
   t.equal(files.length, 5);
   t.match(d.stdout(), /spool full: oldest snapshot dropped/);

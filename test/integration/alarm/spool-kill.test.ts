@@ -7,7 +7,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import { SnapshotSpool } from '../../../src/alarm/snapshot-spool.js';
 import { dataLayout } from '../../../src/storage/data-layout.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { bytesFor } from '../../helpers/snapshot-spool-writer.js';
+import { bytesFor, TEST_SPOOL_KEY } from '../../helpers/snapshot-spool-writer.js';
 
 const writer = fileURLToPath(new URL('../../helpers/snapshot-spool-writer.ts', import.meta.url));
 
@@ -54,6 +54,7 @@ t.test('SIGKILL during spool writes leaves no torn entry and loses no acknowledg
 
     const spool = new SnapshotSpool({
       dir,
+      key: async () => TEST_SPOOL_KEY,
       clock: systemClock,
       logger: pino({ level: 'silent' }),
       limits: () => ({ maxBytes: 512 * 1024 * 1024, maxCount: 100_000, retentionMs: 3_600_000, purgeIntervalMs: 60_000 }),
@@ -72,6 +73,7 @@ t.test('SIGKILL during spool writes leaves no torn entry and loses no acknowledg
   // Every surviving entry's bytes are exactly what was written.
   const spool = new SnapshotSpool({
     dir,
+    key: async () => TEST_SPOOL_KEY,
     clock: systemClock,
     logger: pino({ level: 'silent' }),
     limits: () => ({ maxBytes: 512 * 1024 * 1024, maxCount: 100_000, retentionMs: 3_600_000, purgeIntervalMs: 60_000 }),

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import pino from 'pino';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/clock.js';
 import { SnapshotSpool, type SpoolLimits } from '../../../src/alarm/snapshot-spool.js';
@@ -10,6 +10,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 const logger = pino({ level: 'silent' });
 const HOUR = 3_600_000;
+const TEST_KEY = new Uint8Array(32).fill(0x5a);
 
 function entry(id: string, createdAt: number, imageBytes = 1000) {
   return {
@@ -28,6 +29,7 @@ async function open(t: Test, limits: Partial<SpoolLimits> = {}, clock = new Manu
   const spoolDir = dir ?? dataLayout(await tempDir(t)).spoolDir;
   const spool = new SnapshotSpool({
     dir: spoolDir,
+    key: async () => TEST_KEY,
     clock,
     logger,
     limits: () => ({ maxBytes: 1_000_000, maxCount: 100, retentionMs: 24 * HOUR, purgeIntervalMs: 60_000, ...limits }),
@@ -42,7 +44,7 @@ t.test('an entry is taken, failed with backoff, retried and deleted on delivery'
   const { spool, clock, dir } = await open(t);
   const added = await spool.add(entry('ev1', clock.now()));
   t.ok(added.ok);
-  t.same((await readdir(dir)).sort(), ['ev1.jpg', 'ev1.json', 'ev1.thumb.jpg']);
+  t.same((await readdir(dir)).sort(), ['ev1.img', 'ev1.meta', 'ev1.thumb']);
   const first = await spool.takeNextDue();
   t.ok(first.ok && first.value);
   if (!first.ok || !first.value) return;
@@ -120,22 +122,23 @@ t.test('a half-written entry (no metadata) and a corrupt one are removed at star
   await spool.add(entry('good', clock.now()));
   await spool.add(entry('bad', clock.now()));
   spool.stop();
-  await writeFile(join(dir, 'half.jpg'), 'x');
-  await writeFile(join(dir, 'half.thumb.jpg'), 'y');
-  await writeFile(join(dir, '.half.json.123.abcd.tmp'), '{');
-  await writeFile(join(dir, 'bad.jpg'), 'truncated');
+  await writeFile(join(dir, 'half.img'), 'x');
+  await writeFile(join(dir, 'half.thumb'), 'y');
+  await writeFile(join(dir, '.half.meta.123.abcd.tmp'), '{');
+  await writeFile(join(dir, 'bad.img'), 'truncated');
   const { spool: again } = await open(t, {}, clock, dir);
   t.same(again.ids(), ['good']);
   t.equal(again.stats().partialCleaned, 1);
   t.equal(again.stats().dropped.corrupt, 1);
-  t.same((await readdir(dir)).sort(), ['good.jpg', 'good.json', 'good.thumb.jpg']);
+  t.same((await readdir(dir)).sort(), ['good.img', 'good.meta', 'good.thumb']);
 });
 
 t.test('bytes that changed on flash are caught by the hash at take', async (t) => {
   const { spool, clock, dir } = await open(t);
   await spool.add(entry('a', clock.now()));
   await spool.add(entry('b', clock.now() + 1));
-  await writeFile(join(dir, 'a.jpg'), Buffer.alloc(1000, 0)); // same size, other bytes
+  const sealed = await readFile(join(dir, 'a.img'));
+  await writeFile(join(dir, 'a.img'), Buffer.alloc(sealed.length, 0)); // same size, other bytes
   const r = await spool.takeNextDue();
   t.ok(r.ok && r.value?.meta.id === 'b', 'the corrupt entry is skipped');
   t.equal(spool.stats().dropped.corrupt, 1);
@@ -147,4 +150,88 @@ t.test('ids that are not file names are refused', async (t) => {
     const r = await spool.add(entry(id, clock.now()));
     t.equal(!r.ok && r.error.code, 'spool_invalid_id', JSON.stringify(id));
   }
+});
+
+t.test('spooled snapshots are sealed on flash: no image byte run, no metadata in clear', async (t) => {
+  const { spool, clock, dir } = await open(t);
+  const marker = Buffer.from('PERSON-IN-FRAME-7f3a');
+  const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), marker, Buffer.alloc(500, 0x41)]);
+  t.ok((await spool.add({ ...entry('ev1', clock.now()), jpeg })).ok);
+  for (const name of await readdir(dir)) {
+    const bytes = await readFile(join(dir, name));
+    t.equal(bytes.subarray(0, 4).toString('latin1'), 'CASP', `${name} has the sealed-file magic`);
+    t.equal(bytes.indexOf(marker), -1, `${name} does not hold the image content`);
+    t.equal(bytes.indexOf(Buffer.from([0xff, 0xd8, 0xff])), -1, `${name} does not start a JPEG anywhere`);
+    t.equal(bytes.indexOf(Buffer.from('"createdAt"')), -1, `${name} holds no metadata in clear`);
+  }
+  const taken = await spool.takeNextDue();
+  t.ok(taken.ok && taken.value?.jpeg.equals(jpeg), 'the image comes back byte for byte');
+});
+
+t.test('after the key is destroyed (unbind erase) old entries are unreadable and dropped, new ones use the new key', async (t) => {
+  const dir = dataLayout(await tempDir(t)).spoolDir;
+  const clock = new ManualClock();
+  let key: Uint8Array | null = new Uint8Array(32).fill(1);
+  const make = () =>
+    new SnapshotSpool({ dir, key: async () => key, clock, logger, limits: () => ({ maxBytes: 1_000_000, maxCount: 100, retentionMs: 24 * HOUR, purgeIntervalMs: 60_000 }) });
+  const first = make();
+  await first.start();
+  await first.add(entry('old', clock.now()));
+  first.stop();
+
+  key = null; // erased, no new key yet
+  const noKey = make();
+  t.ok((await noKey.start()).ok);
+  t.same(noKey.ids(), [], 'an entry under a destroyed key is not loaded');
+  t.same(await readdir(dir), [], 'and its files are deleted');
+  const refused = await noKey.add(entry('x', clock.now()));
+  t.equal(!refused.ok && refused.error.code, 'spool_key_unavailable', 'no key: the snapshot is refused, never written in clear');
+  t.same(await readdir(dir), []);
+  noKey.stop();
+
+  key = new Uint8Array(32).fill(2);
+  const second = make();
+  await second.start();
+  t.ok((await second.add(entry('new', clock.now()))).ok);
+  // The entry written under key 2 cannot be read under key 3 (a later erase): dropped as corrupt at take.
+  key = new Uint8Array(32).fill(3);
+  const r = await second.takeNextDue();
+  t.equal(r.ok && r.value, null, 'nothing is handed out');
+  t.equal(second.stats().dropped.corrupt, 1);
+  second.stop();
+});
+
+t.test('a file moved to another entry or another role fails authentication', async (t) => {
+  const { spool, clock, dir } = await open(t);
+  await spool.add(entry('a', clock.now()));
+  await spool.add(entry('b', clock.now() + 1));
+  // Same length on purpose: the thumbnail sizes match, only the AAD (id) differs.
+  await writeFile(join(dir, 'a.thumb'), await readFile(join(dir, 'b.thumb')));
+  const r = await spool.takeNextDue();
+  t.ok(r.ok && r.value?.meta.id === 'b', "a's swapped thumbnail is caught; b is delivered");
+  t.equal(spool.stats().dropped.corrupt, 1);
+});
+
+t.test('entries an older agent left in clear are sealed at start (no alarm lost by an update) and their clear files deleted', async (t) => {
+  const dir = dataLayout(await tempDir(t)).spoolDir;
+  const { mkdir } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  await mkdir(dir, { recursive: true });
+  const clock = new ManualClock();
+  const jpeg = Buffer.from('old-clear-jpeg-bytes');
+  const thumb = Buffer.from('old-thumb');
+  const fm = (b: Buffer) => ({ bytes: b.length, sha256: createHash('sha256').update(b).digest('hex'), width: 1, height: 1 });
+  const v1 = { v: 1, id: 'old', createdAt: clock.now(), spooledAt: clock.now(), source: 'onvif', lowRes: false, image: fm(jpeg), thumbnail: fm(thumb), attempts: 2, nextAttemptAt: clock.now() };
+  await writeFile(join(dir, 'old.jpg'), jpeg);
+  await writeFile(join(dir, 'old.thumb.jpg'), thumb);
+  await writeFile(join(dir, 'old.json'), JSON.stringify(v1));
+  await writeFile(join(dir, 'bad.jpg'), 'x');
+  await writeFile(join(dir, 'bad.thumb.jpg'), 'y');
+  await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...v1, id: 'bad' }));
+  await writeFile(join(dir, 'half.jpg'), 'no metadata');
+  const { spool } = await open(t, {}, clock, dir);
+  t.same(spool.ids(), ['old'], 'the good legacy entry is carried over; the bad and the half one are not');
+  t.same((await readdir(dir)).sort(), ['old.img', 'old.meta', 'old.thumb'], 'no clear file is left');
+  const taken = await spool.takeNextDue();
+  t.ok(taken.ok && taken.value?.jpeg.equals(jpeg) && taken.value.meta.attempts === 2, 'same bytes and attempt count');
 });

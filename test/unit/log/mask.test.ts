@@ -1,5 +1,5 @@
 import t from 'tap';
-import { maskIp, maskMac, maskSsid, maskUrlCredentials, scrubText } from '../../../src/log/mask.js';
+import { maskIp, maskMac, maskPersonId, maskSsid, maskUrlCredentials, scrubText } from '../../../src/log/mask.js';
 
 t.test('SSID: first two characters and length', async (t) => {
   t.equal(maskSsid('HomeNetwork'), 'Ho…(11)');
@@ -35,4 +35,9 @@ t.test('free text from child processes is scrubbed', async (t) => {
   t.match(out, /\*\.\*\.\*\.3/);
   t.match(out, /\*\*:\*\*:\*\*:dd:ee:ff/);
   t.equal(scrubText('listening on 127.0.0.1:8443 and 0.0.0.0'), 'listening on 127.0.0.1:8443 and 0.0.0.0', 'loopback stays readable');
+});
+
+t.test("a person's identifier keeps two characters and the length", async (t) => {
+  t.equal(maskPersonId('jo.doe@example.com'), 'jo…(18)');
+  t.equal(maskPersonId('x'), 'x…(1)');
 });

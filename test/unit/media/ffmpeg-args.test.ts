@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildGrayFrameArgs, classifyInput, toArgv, type GrayFrameSpec } from '../../../src/media/ffmpeg-args.js';
+import { buildGrayFrameArgs, classifyInput, TIMESTAMP_GUARD, toArgv, type GrayFrameSpec } from '../../../src/media/ffmpeg-args.js';
 
 const spec = (input: string, over: Partial<GrayFrameSpec> = {}): GrayFrameSpec => ({
   input,
@@ -74,6 +74,17 @@ t.test('output is gray rawvideo at the analysis size and rate, audio dropped', a
   t.equal(valueOf(args.outputOptions, '-pix_fmt'), 'gray');
   t.equal(valueOf(args.outputOptions, '-f'), 'rawvideo');
   t.ok(args.outputOptions.includes('-an'));
+});
+
+t.test('live inputs pass a timestamp guard before the fps filter (a wall-clock step must not stall or flood it); files and lavfi do not', async (t) => {
+  for (const input of ['http://cam/video', 'rtsp://cam/live']) {
+    const vf = valueOf(buildGrayFrameArgs(spec(input, { width: 160, height: 90, fps: 10 })).outputOptions, '-vf');
+    t.equal(vf, `${TIMESTAMP_GUARD},fps=10,scale=160:90,format=gray`, input);
+  }
+  t.match(TIMESTAMP_GUARD, /clip\(PTS-PREV_INPTS,0,1\/TB\)/, 'each step clamped to 0…1 s');
+  for (const input of ['/a.mp4', 'lavfi:testsrc2']) {
+    t.notMatch(valueOf(buildGrayFrameArgs(spec(input)).outputOptions, '-vf') ?? '', /setpts/, input);
+  }
 });
 
 t.test('stdin is never read and stderr carries diagnostics only', async (t) => {

@@ -248,6 +248,36 @@ t.test('stop() is idempotent and start() after stop() runs again', async (t) => 
   await r.source.stop();
 });
 
+t.test('a start() waiting for a stop is cancelled by a later stop(): no ffmpeg after the last stop', async (t) => {
+  const r = rig();
+  await r.source.start();
+  r.ff.current().ignoreSigterm = true;
+  const firstStop = r.source.stop();
+  // The QR window reopening (start) and the agent shutting down (stop) while the first ffmpeg still exits.
+  const reopen = r.source.start();
+  const shutdown = r.source.stop();
+  await settle();
+  r.clock.advance(2000);
+  await Promise.all([firstStop, reopen, shutdown]);
+  await settle();
+  t.equal(r.ff.runs.length, 1, 'no ffmpeg spawned after the last stop()');
+  t.equal(r.source.stats().state, 'stopped');
+  t.equal(r.clock.pendingTimers(), 0, 'no stall or restart timer left behind');
+});
+
+t.test('a stop() followed by a start() while ffmpeg still exits runs again (the last call wins)', async (t) => {
+  const r = rig();
+  await r.source.start();
+  r.ff.current().ignoreSigterm = true;
+  const stopping = r.source.stop();
+  const restart = r.source.start();
+  await settle();
+  r.clock.advance(2000);
+  await Promise.all([stopping, restart]);
+  t.equal(r.ff.runs.length, 2, 'one new ffmpeg once the old one is gone');
+  await r.source.stop();
+});
+
 t.test('start() twice does not spawn a second ffmpeg', async (t) => {
   const r = rig();
   await r.source.start();

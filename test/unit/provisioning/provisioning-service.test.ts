@@ -212,3 +212,17 @@ t.test('no scanning outside provisioning or without video; video arriving later 
   await settle();
   t.equal(r.joins.length, 0);
 });
+
+t.test('two QR windows opened at once start one scanner, and stop() leaves none running', async (t) => {
+  const r = await rig(t);
+  await r.boot();
+  t.equal(r.scanners.length, 1);
+  // Provisioning restarted twice in one tick (unbind while a window reopens): both reach #openWindow together.
+  const restart = { from: 'provisioning' as const, to: 'provisioning' as const, reason: 'provisioning restarted', at: r.clock.now() };
+  r.bus.emit('state.changed', restart);
+  r.bus.emit('state.changed', restart);
+  await settle();
+  t.equal(r.scanners.filter((s) => s.running).length, 1, 'one scanner runs');
+  await r.service.stop();
+  t.equal(r.scanners.filter((s) => s.running).length, 0, 'after stop() no scanner (and no QR ffmpeg) is left running');
+});

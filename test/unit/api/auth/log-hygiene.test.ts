@@ -75,8 +75,9 @@ t.test('the token id survives the project logger (key `tid`, not redacted like *
   const { logger } = createLogging({ level: 'info', ringLines: 10, output: { write: (l) => void lines.push(l) } });
   const authority = new TokenAuthority({ deviceId: 'cam-1', deviceSecret: randomBytes(32), statePath: join(await tempDir(t), 's.json'), clock: new ManualClock(), logger });
   await authority.load();
-  const { token, claims } = authority.mint({ role: 'viewer', subject: 'v', ttlS: 600, via: 'cloud' });
+  const { token, claims } = authority.mint({ role: 'viewer', subject: 'jo.doe@example.com', ttlS: 600, via: 'cloud' });
   const line = lines.find((l) => l.includes('api token issued'))!;
-  t.match(JSON.parse(line), { tid: claims.tokenId, role: 'viewer', via: 'cloud' });
+  t.match(JSON.parse(line), { tid: claims.tokenId, role: 'viewer', via: 'cloud', subject: 'jo…(18)' });
   t.notOk(lines.join('').includes(token));
+  t.notOk(lines.join('').includes('doe@example'), "the subject (a person's e-mail) is masked");
 });
