@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { injectionStrings } from '../../helpers/injection-corpus.js';
 
 /**
  * The bad-input corpus of shared/reference/security.md §5.2 as fast-check
@@ -12,22 +13,7 @@ export const SENTINEL_PREFIX = 'INJ_fuzz_';
 const inj = (n: number) => `${SENTINEL_DIR}/${SENTINEL_PREFIX}${n}`;
 
 /** Command / argument injection (every string that could reach a subprocess). */
-export const INJECTION: readonly string[] = [
-  `;touch ${inj(1)};`,
-  `|touch ${inj(2)}|`,
-  `\`touch ${inj(3)}\``,
-  `$(touch ${inj(4)})`,
-  `&& touch ${inj(5)}`,
-  `'$(touch ${inj(6)})'`,
-  `"; touch ${inj(7)}; "`,
-  "a'b",
-  `\ntouch ${inj(8)}\n`,
-  `\${IFS}touch\${IFS}${inj(9)}`,
-  `-oProxyCommand=touch ${inj(10)}`,
-  '--help',
-  `＄(touch ${inj(11)})`,
-  `%24%28touch%20${inj(12).replace(/\//g, '%2F')}%29`,
-];
+export const INJECTION: readonly string[] = injectionStrings(inj);
 
 /** SSID / text-field traps: format strings, markup, config and log injection, traversal, NUL, bad Unicode. */
 export const TEXT_TRAPS: readonly string[] = [

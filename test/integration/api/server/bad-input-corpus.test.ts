@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { PUBLIC, ROUTES } from '../../../../src/api/server/route-table.js';
 import { tempDir } from '../../../helpers/tmp.js';
 import { call, MUTATING, rawRequest, startRig, TOKENS, type Answer } from './local-api-rig.js';
+import { injectionStrings } from '../../../helpers/injection-corpus.js';
 
 /**
  * security.md §5.2 against every route: injection strings, traversal,
@@ -15,20 +16,7 @@ import { call, MUTATING, rawRequest, startRig, TOKENS, type Answer } from './loc
 const RUN = randomUUID().slice(0, 8);
 const sentinel = (n: number) => `/tmp/INJ_${RUN}_${n}`;
 const INJECTION = [
-  `;touch ${sentinel(1)};`,
-  `|touch ${sentinel(2)}|`,
-  `\`touch ${sentinel(3)}\``,
-  `$(touch ${sentinel(4)})`,
-  `&& touch ${sentinel(5)}`,
-  `'$(touch ${sentinel(6)})'`,
-  `"; touch ${sentinel(7)}; "`,
-  "a'b",
-  `\ntouch ${sentinel(8)}\n`,
-  `\${IFS}touch\${IFS}${sentinel(9)}`,
-  `-oProxyCommand=touch ${sentinel(10)}`,
-  '--help',
-  `＄(touch ${sentinel(11)})`,
-  `%24%28touch%20${sentinel(12).replace(/\//g, '%2F')}%29`,
+  ...injectionStrings(sentinel),
   '%p%s%s%s%s%n',
   '<script>alert(1)</script>',
   '","admin":true,"x":"',
