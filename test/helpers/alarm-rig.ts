@@ -34,8 +34,17 @@ export interface AlarmRig {
 /** Motion timings shortened so a short entry/exit cycle is one alarm each. */
 export const FAST_MOTION = { offDelaySeconds: 0.4, cooldownSeconds: 0, minFrames: 1, backgroundSeconds: 1, night: { minFrames: 1 } };
 
-/** `rig.video`: the mover's frame size and rate (default 1280×720 at 10 fps); smaller frames make each alarm cheaper. */
-export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, rig: { video?: { width?: number; height?: number; fps?: number } } = {}): Promise<AlarmRig> {
+/**
+ * `rig.video`: the mover's frame size and rate (default 1280×720 at 10 fps); smaller frames make each alarm cheaper.
+ * `rig.uploadUrls`: the cloud's answer to one upload-url request (url, thumbnailUrl…), e.g. a URL that
+ * must be refused; default: URLs of the rig's upload server.
+ */
+export async function alarmRig(
+  t: Test,
+  alarm: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+  rig: { video?: { width?: number; height?: number; fps?: number }; uploadUrls?: (request: { alarmId: string; requestId: string }, uploads: UploadServer) => Record<string, unknown> } = {},
+): Promise<AlarmRig> {
   const dir = await tempDir(t, 'camera-agent-alarm-');
   const broker = await startBroker(t, dir);
   const { factoryDir, deviceId } = await provisionUnit(t, dir, broker, 'ALARM0000001', 'CAM100');
@@ -73,8 +82,9 @@ export async function alarmRig(t: Test, alarm: Record<string, unknown> = {}, ext
     const args = {
       alarmId: data.alarmId,
       requestId: data.requestId,
-      url: `${uploads.origin}/snapshots/${data.alarmId}.jpg?${sig}`,
-      thumbnailUrl: `${uploads.origin}/snapshots/${data.alarmId}.thumb.jpg?${sig}`,
+      ...(rig.uploadUrls
+        ? rig.uploadUrls(data, uploads)
+        : { url: `${uploads.origin}/snapshots/${data.alarmId}.jpg?${sig}`, thumbnailUrl: `${uploads.origin}/snapshots/${data.alarmId}.thumb.jpg?${sig}` }),
     };
     void cloud.client.publishAsync(`cam/${deviceId}/request/snapshot.upload-url`, JSON.stringify({ transaction: `u-${data.requestId}`, ts: Date.now(), args }), { qos: 1 }).catch(() => undefined);
   });
