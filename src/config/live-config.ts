@@ -131,7 +131,8 @@ export class LiveConfig {
     // Personal values go to the encrypted store (first: a crash in between
     // leaves the name stored and the file unchanged), never into the file.
     const { file, personal } = splitPersonal(nextValues);
-    const personalChanged = [...personal].filter(([path, v]) => getPath(oldRuntime.values, path) !== v);
+    // "" is no name at all (the default), so setting it where none is stored changes nothing.
+    const personalChanged = [...personal].filter(([path, v]) => (getPath(oldRuntime.values, path) ?? '') !== v);
     if (personalChanged.length && !this.#personal) {
       const rule = 'is personal data and the encrypted store is not open (no usable factory identity or device key)';
       return { ...result, rejected: personalChanged.map(([path]) => ({ path, shown: '', rule, code: 'not_changeable' as const })) };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Test } from 'tap';
@@ -12,6 +13,8 @@ import { LiveConfig } from '../../../src/config/live-config.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { maskConfig } from '../../../src/config/validate.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { PersonalDataStore } from '../../../src/store/personal-data-store.js';
+import { dataLayout } from '../../../src/storage/data-layout.js';
 
 /**
  * The MQTT request path as the cloud link builds it (mqtt-link.ts start()):
@@ -43,6 +46,11 @@ export async function startCloudRig(t: Test): Promise<CloudRig> {
   const dir = await tempDir(t, 'fuzz-cloud-');
   const loaded = await loadConfig({ systemFile: join(dir, 'none.json'), env: { CAMERA_AGENT_DATA_DIR: join(dir, 'data'), CAMERA_AGENT_IDENTITY_DIR: join(dir, 'identity') } });
   const live = new LiveConfig(loaded, loaded.runtimeStore, new EventBus());
+  // As in the agent: the personal-data store (real, with a random device key) holds the personal settings.
+  const store = new PersonalDataStore({ layout: dataLayout(join(dir, 'data')), keys: { keyMaterial: async () => new Uint8Array(randomBytes(32)) }, deviceId: DEVICE_ID, logger: pino({ level: 'silent' }) });
+  const opened = await store.open();
+  if (!opened.ok) throw opened.error;
+  await live.attachPersonalStore(store);
   const clock = new ManualClock();
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });

@@ -83,6 +83,8 @@ t.test('without an open store a device name change is refused whole, and nothing
   t.match(r.rejected[0]!.rule, /personal data/);
   t.equal(f.live.current.device.language, 'en', 'all or nothing');
   await t.rejects(readFile(join(f.data, 'config.json'), 'utf8'), { code: 'ENOENT' });
+  const none = await f.live.change({ alarm: { snapshot: { overlay: { deviceName: '' } } } }, 'cloud');
+  t.same(none.rejected, [], 'an empty name where none is stored changes nothing, so it needs no store');
 });
 
 t.test('after unbind (store erased, runtime reset) the name is gone from the running config', async (t) => {
