@@ -420,12 +420,14 @@ export class SnapshotSpool {
     const orphans = names.filter((n) => LEGACY_FILE.test(n) && !ids.includes(LEGACY_FILE.exec(n)![1]!));
     if (ids.length === 0 && orphans.length === 0) return;
     let sealed = 0;
+    // Asked once for all entries (each ask goes through the store's queue and an HKDF), and only once one parses.
+    let key: Uint8Array | null | undefined;
     for (const id of ids) {
       const clear = { image: join(this.deps.dir, `${id}.jpg`), thumbnail: join(this.deps.dir, `${id}.thumb.jpg`), meta: join(this.deps.dir, `${id}.json`) };
       try {
         const old = JSON.parse(await readFile(clear.meta, 'utf8')) as Omit<SpoolEntryMeta, 'v'> & { v: number };
         const [jpeg, thumbnail] = await Promise.all([readFile(clear.image), readFile(clear.thumbnail)]);
-        const key = await this.#key(true);
+        key ??= await this.#key(true);
         if (old.v === 1 && old.id === id && key && matches(jpeg, old.image) && matches(thumbnail, old.thumbnail)) {
           const p = this.#paths(id);
           await writeFileAtomic(p.image, sealSpoolFile(key, id, 'image', jpeg));

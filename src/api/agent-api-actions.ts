@@ -9,6 +9,7 @@ import { statfs } from 'node:fs/promises';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { LiveConfig } from '../config/live-config.js';
+import { getPath } from '../config/paths.js';
 import type { AgentConfig } from '../config/schema.js';
 import { maskConfig } from '../config/validate.js';
 import type { CloudService } from '../cloud/cloud-service.js';
@@ -77,14 +78,7 @@ export const LOCKED_FROM_LOCAL_API: readonly string[] = [
 
 /** The locked keys a nested patch sets, however it spells them (`{"cloud.url"}` or `{"cloud": {"url"}}`). */
 export function lockedKeysIn(patch: Record<string, unknown>): string[] {
-  return LOCKED_FROM_LOCAL_API.filter((path) => {
-    let node: unknown = patch;
-    for (const part of path.split('.')) {
-      if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, part)) return false;
-      node = (node as Record<string, unknown>)[part];
-    }
-    return node !== undefined;
-  });
+  return LOCKED_FROM_LOCAL_API.filter((path) => getPath(patch, path) !== undefined);
 }
 
 /**

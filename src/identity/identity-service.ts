@@ -45,9 +45,8 @@ export class IdentityService implements Service {
       this.deps.logger.info({ deviceId: identity.deviceId, model: identity.model, certificateSerial: identity.certificateSerial }, 'factory identity loaded');
       return;
     }
-    const { code, message } = this.#check.error;
-    this.deps.logger.error({ code, dir: this.deps.dir }, `factory identity unusable, cloud features disabled: ${message}`);
-    if (code === 'certificate_not_yet_valid') {
+    this.#logUnusable(this.#check.error);
+    if (this.#check.error.code === 'certificate_not_yet_valid') {
       this.#recheck = this.deps.clock.setInterval(() => void this.#checkAgain(), this.deps.recheckMs ?? IDENTITY_RECHECK_MS);
     }
   }
@@ -67,6 +66,10 @@ export class IdentityService implements Service {
     return this.#check?.ok ? this.#check.loaded.identity.deviceId : null;
   }
 
+  #logUnusable({ code, message }: { code: string; message: string }): void {
+    this.deps.logger.error({ code, dir: this.deps.dir }, `factory identity unusable, cloud features disabled: ${message}`);
+  }
+
   async #checkAgain(): Promise<void> {
     if (this.#checking || !this.#recheck) return;
     this.#checking = true;
@@ -81,7 +84,7 @@ export class IdentityService implements Service {
         this.deps.logger.info({ deviceId: check.loaded.identity.deviceId }, 'factory identity valid now: the clock has been set');
         this.deps.onValid?.();
       } else {
-        this.deps.logger.error({ code: check.error.code, dir: this.deps.dir }, `factory identity unusable, cloud features disabled: ${check.error.message}`);
+        this.#logUnusable(check.error);
       }
     } finally {
       this.#checking = false;
