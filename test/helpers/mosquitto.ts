@@ -206,3 +206,14 @@ export async function connectCloud(
   t.teardown(() => cloud.end());
   return cloud;
 }
+
+/**
+ * A cloud subscriber with a persistent session (clean: false, kept an hour):
+ * the broker queues what the agent publishes while this client is still
+ * reconnecting after a broker restart. A clean-session client (the rigs' own)
+ * misses whatever the agent drains in the moment between the broker's return
+ * and its resubscribe — a race of the test, not a loss by the agent.
+ */
+export function persistentSubscriber(t: Test, broker: Pick<TestBroker, 'url' | 'pki'>, clientId: string, subscribe: string[]): Promise<CloudClient> {
+  return connectCloud(t, broker as TestBroker, { subscribe, client: { clientId, clean: false, properties: { sessionExpiryInterval: 3600 } } });
+}

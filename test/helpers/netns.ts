@@ -71,6 +71,9 @@ async function createNamespace(name: string): Promise<TestNamespace> {
           clearTimeout(timer);
           resolve({ code, signal, stdout, stderr });
         });
+        // A command that never reads stdin (ip addr add) may exit before the write lands: EPIPE then is
+        // no error of the command, whose exit code `close` reports; unhandled it was an uncaught exception.
+        child.stdin.on('error', () => undefined);
         child.stdin.end(options.input ?? '');
       });
     },

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Test } from 'tap';
 import { alarmRig, type AlarmRig } from '../../helpers/alarm-rig.js';
 import type { Daemon } from '../../helpers/daemon.js';
-import { connectCloud, type CloudClient } from '../../helpers/mosquitto.js';
+import { persistentSubscriber, type CloudClient } from '../../helpers/mosquitto.js';
 import { fakeWallClock, type FakeWallClock } from './env-faketime.js';
 
 export const HOUR = 3_600_000;
@@ -80,19 +80,9 @@ export function dumpOnFailure(t: Test, d: Daemon): void {
   });
 }
 
-/**
- * A second cloud subscriber with a persistent session (clean: false, kept an
- * hour): the broker queues what the agent publishes while this client is
- * still reconnecting after a broker restart. The rig's own cloud client has
- * a clean session, so an event the agent publishes in the moment between the
- * broker's return and that client's resubscribe reaches nobody — a race of
- * the test, not a loss by the agent.
- */
-export async function persistentObserver(t: Test, r: AlarmRig): Promise<CloudClient> {
-  return connectCloud(t, r.broker, {
-    subscribe: [`cam/${r.deviceId}/event/#`],
-    client: { clean: false, clientId: `env-observer-${r.deviceId}`, properties: { sessionExpiryInterval: 3600 } },
-  });
+/** The rig's events as a persistent-session subscriber sees them (mosquitto.ts persistentSubscriber). */
+export function persistentObserver(t: Test, r: AlarmRig): Promise<CloudClient> {
+  return persistentSubscriber(t, r.broker, `env-observer-${r.deviceId}`, [`cam/${r.deviceId}/event/#`]);
 }
 
 /**

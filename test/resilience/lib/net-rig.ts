@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import type { Test } from 'tap';
 import type { AlarmRig } from '../../helpers/alarm-rig.js';
 import { childPids, type Daemon } from '../../helpers/daemon.js';
-import { connectCloud, type CloudClient, type Recorded, type TestBroker } from '../../helpers/mosquitto.js';
+import { persistentSubscriber, type CloudClient, type Recorded, type TestBroker } from '../../helpers/mosquitto.js';
 
 /** Short form for `npm test`, full form for `npm run soak` (CAMERA_AGENT_FULL_RUN=1). */
 export const FULL_RUN = process.env.CAMERA_AGENT_FULL_RUN === '1';
@@ -47,17 +47,9 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
   }
 }
 
-/**
- * A second cloud client with a persistent session (clean: false), so that
- * nothing the agent publishes between a broker restart and this client's
- * own reconnect is lost to the test: the broker queues it. The alarm rig's
- * own client (clean session) keeps answering upload-url requests.
- */
-export async function persistentRecorder(t: Test, broker: Pick<TestBroker, 'url' | 'pki'>, deviceId: string, clientId: string): Promise<CloudClient> {
-  return connectCloud(t, broker as TestBroker, {
-    subscribe: [`cam/${deviceId}/event/alarm`, `cam/${deviceId}/status`],
-    client: { clientId, clean: false, properties: { sessionExpiryInterval: 3600 } },
-  });
+/** Alarm events and status as a persistent-session subscriber sees them (mosquitto.ts persistentSubscriber). */
+export function persistentRecorder(t: Test, broker: Pick<TestBroker, 'url' | 'pki'>, deviceId: string, clientId: string): Promise<CloudClient> {
+  return persistentSubscriber(t, broker, clientId, [`cam/${deviceId}/event/alarm`, `cam/${deviceId}/status`]);
 }
 
 export interface DeliveryTally {
